@@ -1,0 +1,59 @@
+"""The intermediate form between the spec and the templates.
+
+The loader (loader.py) builds it; naming and C++ types are attached by cpp.py; the templates read it.
+Nothing here knows about YAML, OpenAPI versions or Jinja.
+"""
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    """A property's value type.
+
+    kind is one of: string, int32, int64, double, bool, model, object (free-form JSON object),
+    array (item = element type), map (item = value type; keys are strings).
+    """
+    kind: str
+    model: Optional[str] = None
+    item: Optional["TypeRef"] = None
+
+
+@dataclass
+class Limits:
+    """Bounds that validate() checks; None means unbounded."""
+    minimum: Optional[int] = None
+    maximum: Optional[int] = None
+    min_length: Optional[int] = None
+    max_length: Optional[int] = None
+    max_properties: Optional[int] = None
+    key_max_length: Optional[int] = None
+    value_max_length: Optional[int] = None
+
+    def any(self) -> bool:
+        return any(v is not None for v in vars(self).values())
+
+
+@dataclass
+class Property:
+    json_name: str
+    type: TypeRef
+    description: str = ""
+    required: bool = False
+    deprecated: bool = False
+    enum_values: Optional[List[str]] = None
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass
+class Model:
+    name: str
+    description: str
+    properties: List[Property]
+    source: str  # where in the spec it came from, for messages
+
+
+@dataclass
+class Spec:
+    openapi_version: str
+    models: List[Model]
