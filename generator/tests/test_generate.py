@@ -1,0 +1,160 @@
+"""The generator as a whole: drift check, determinism, markers, and the Batch page against the seed."""
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GENERATE = os.path.join(ROOT, "generator", "generate.py")
+SEED = os.path.join(ROOT, "test", "specs", "seed-Batch.md")
+
+
+def run(*args):
+    return subprocess.run([sys.executable, GENERATE, *args], capture_output=True, text=True)
+
+
+class GeneratedCopy(unittest.TestCase):
+    """A scratch copy of the spec and the committed generated files."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir)
+        for name in ("model", "doc"):
+            shutil.copytree(os.path.join(ROOT, name), os.path.join(self.dir, name))
+        for name in ("openapi.yaml", "README.md"):
+            shutil.copy(os.path.join(ROOT, name), self.dir)
+        self.spec = os.path.join(self.dir, "openapi.yaml")
+
+    def generate(self, *extra):
+        return run("--spec", self.spec, "--out", self.dir, *extra)
+
+    def read(self, path):
+        with open(os.path.join(self.dir, path), encoding="utf-8") as f:
+            return f.read()
+
+    def snapshot(self):
+        files = {}
+        for base in ("model", "doc"):
+            for name in os.listdir(os.path.join(self.dir, base)):
+                files[f"{base}/{name}"] = self.read(f"{base}/{name}")
+        files["README.md"] = self.read("README.md")
+        return files
+
+
+class DriftCheck(GeneratedCopy):
+    def test_committed_tree_is_current(self):
+        result = self.generate("--check")
+        self.assertEqual(0, result.returncode, result.stdout + result.stderr)
+
+    def test_edited_file_fails_with_a_diff_and_the_fix_command(self):
+        path = os.path.join(self.dir, "model", "Batch.h")
+        with open(path, "a", encoding="utf-8") as f:
+            f.write("// hand edit\n")
+        result = self.generate("--check")
+        self.assertEqual(1, result.returncode)
+        self.assertIn("-// hand edit", result.stdout)
+        self.assertIn("python3 generator/generate.py", result.stderr)
+
+    def test_extra_file_fails_and_regenerating_removes_it(self):
+        with open(os.path.join(self.dir, "model", "Stray.h"), "w") as f:
+            f.write("stray\n")
+        self.assertEqual(1, self.generate("--check").returncode)
+        self.assertEqual(0, self.generate().returncode)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "model", "Stray.h")))
+        self.assertEqual(0, self.generate("--check").returncode)
+
+    def test_missing_file_fails(self):
+        os.remove(os.path.join(self.dir, "doc", "Batch.md"))
+        self.assertEqual(1, self.generate("--check").returncode)
+
+
+class DescriptionChange(GeneratedCopy):
+    def test_changes_only_the_header_comment_and_the_doc_page(self):
+        before = self.snapshot()
+        with open(self.spec, encoding="utf-8") as f:
+            text = f.read()
+        old = "description: The ID of the input file for the batch."
+        self.assertEqual(1, text.count(old))
+        with open(self.spec, "w", encoding="utf-8") as f:
+            f.write(text.replace(old, "description: The input file of the batch, uploaded with purpose batch."))
+        self.assertEqual(0, self.generate().returncode)
+        after = self.snapshot()
+        changed = sorted(path for path in before if before[path] != after.get(path))
+        self.assertEqual(["doc/Batch.md", "model/Batch.h"], changed)
+        self.assertIn("/// The input file of the batch, uploaded with purpose batch.", after["model/Batch.h"])
+
+
+class Output(GeneratedCopy):
+    def test_generation_is_deterministic(self):
+        self.assertEqual(0, self.generate().returncode)
+        first = self.snapshot()
+        self.assertEqual(0, self.generate().returncode)
+        self.assertEqual(first, self.snapshot())
+
+    def test_every_cpp_file_starts_with_one_marker_and_has_no_timestamp(self):
+        for path, text in self.snapshot().items():
+            if not path.endswith((".h", ".cpp")):
+                continue
+            with self.subTest(path=path):
+                self.assertRegex(text.splitlines()[0], r"^// Code generated .* DO NOT EDIT\.$")
+                self.assertEqual(1, text.count("DO NOT EDIT"))
+                self.assertIsNone(re.search(r"\b20\d\d-\d\d-\d\d\b|\d\d:\d\d:\d\d", text))
+
+    def test_unsupported_construct_stops_generation(self):
+        with open(self.spec, encoding="utf-8") as f:
+            text = f.read()
+        broken = ("\n  schemas:\n    Broken:\n      type: object\n      properties:\n        choice:\n"
+                  "          oneOf:\n            - type: string\n            - type: integer\n")
+        self.assertEqual(1, text.count("\n  schemas:\n"))
+        with open(self.spec, "w", encoding="utf-8") as f:
+            f.write(text.replace("\n  schemas:\n", broken))
+        result = self.generate()
+        self.assertEqual(2, result.returncode)
+        self.assertIn("schema Broken, property choice", result.stderr)
+
+
+class BatchPageMatchesSeed(unittest.TestCase):
+    """doc/Batch.md carries every row of the seed page: names, order, descriptions, notes.
+
+    Types are the C++ ones; the one note that differs is the default literal, which the Dart
+    generator writes `const {}` and a C++ page writes `{}`.
+    """
+
+    @staticmethod
+    def rows(path):
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        start = lines.index("Name | Type | Description | Notes") + 2
+        rows = []
+        for line in lines[start:]:
+            if not line.startswith("**"):
+                break
+            name, _type, description, notes = line.split(" | ")
+            rows.append((name, description, notes.replace("[default to const {}]", "[default to {}]")))
+        return rows
+
+    def test_rows(self):
+        seed = self.rows(SEED)
+        ours = self.rows(os.path.join(ROOT, "doc", "Batch.md"))
+        self.assertEqual(20, len(seed))
+        self.assertEqual(seed, ours)
+
+    def test_layout(self):
+        with open(os.path.join(ROOT, "doc", "Batch.md"), encoding="utf-8") as f:
+            page = f.read()
+        self.assertTrue(page.startswith("# org::openapitools::client::model::Batch\n\n## Load the model package\n```cpp\n#include \"model/Batch.h\"\n```\n"))
+        self.assertIn("[[Back to Model list]](../README.md#documentation-for-models) "
+                      "[[Back to API list]](../README.md#documentation-for-api-endpoints) "
+                      "[[Back to README]](../README.md)", page)
+        with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+            readme = f.read()
+        self.assertIn("## Documentation for Models", readme)
+        self.assertIn("## Documentation for API Endpoints", readme)
+
+
+if __name__ == "__main__":
+    unittest.main()

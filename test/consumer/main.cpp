@@ -1,0 +1,28 @@
+// Uses the installed headers and library: reads a batch, checks a request. Exit 0 when both behave.
+#include "model/Batch.h"
+#include "model/CreateBatchRequest.h"
+
+#include <iostream>
+
+using namespace org::openapitools::client::model;
+
+int main()
+{
+    Batch batch;
+    const bool read = batch.fromJson(web::json::value::parse(
+        _XPLATSTR(R"({"id": "batch_1", "object": "batch", "endpoint": "/v1/embeddings", "input_file_id": "file-1",
+                      "completion_window": "24h", "status": "finalizing", "created_at": 4102444800})")));
+    CreateBatchRequest request;
+    bool refused = false;
+    try
+    {
+        request.validate();
+    }
+    catch (const ModelValidationException&)
+    {
+        refused = true;
+    }
+    const bool ok = read && batch.getStatus() == Batch::StatusEnum::FINALIZING && batch.getCreatedAt() == 4102444800 && refused;
+    std::cout << (ok ? "consumer: ok" : "consumer: FAILED") << "\n";
+    return ok ? 0 : 1;
+}
