@@ -20,26 +20,11 @@ TABLE_END = "<!-- END GENERATED MODEL TABLE -->"
 FIX_COMMAND = "python3 generator/generate.py"
 
 
-def _import_dependencies():
-    """Jinja2 and PyYAML, from the running Python or, failing that, from Debian's python3 packages."""
-    try:
-        import jinja2  # noqa: F401
-        import yaml  # noqa: F401
-    except ImportError:
-        sys.path.append("/usr/lib/python3/dist-packages")
-        try:
-            import jinja2  # noqa: F401
-            import yaml  # noqa: F401
-        except ImportError as error:
-            sys.exit(f"generate.py: {error.name} is missing; install it with: apt-get install python3-jinja2 python3-yaml")
-
-
-_import_dependencies()
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import yaml  # noqa: E402
+from codegen import loader, render  # noqa: E402  (codegen finds Jinja2 and PyYAML first)
 
-from codegen import loader, render  # noqa: E402
+import yaml  # noqa: E402
 from codegen.errors import SpecError  # noqa: E402
 
 
