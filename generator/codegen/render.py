@@ -65,8 +65,7 @@ class PropertyView:
 
 def comment_lines(text: str) -> List[str]:
     """A description as lines for a /// comment: trailing spaces and blank tail dropped."""
-    lines = [line.rstrip() for line in (text or "").strip().splitlines()]
-    return lines
+    return [line.rstrip() for line in (text or "").strip().splitlines()]
 
 
 def doc_cell(text: str) -> str:
