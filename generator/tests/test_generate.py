@@ -1,5 +1,4 @@
 """The generator as a whole: drift check, determinism, markers, and the Batch page against the seed."""
-import io
 import os
 import re
 import shutil

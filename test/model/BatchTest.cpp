@@ -22,16 +22,6 @@ std::vector<std::string> keysOf(const web::json::value& json)
     return keys;
 }
 
-std::vector<std::string> messagesOf(const ModelBase& model)
-{
-    std::vector<std::string> messages;
-    for (const auto& diagnostic : model.getDiagnostics())
-    {
-        messages.push_back(utility::conversions::to_utf8string(diagnostic.toString()));
-    }
-    return messages;
-}
-
 TEST(BatchPresence, NewModelWritesAnEmptyObject)
 {
     Batch batch;
@@ -110,7 +100,7 @@ TEST(BatchJson, NullForARequiredPropertyIsReportedMissing)
     json[_XPLATSTR("status")] = web::json::value::null();
     Batch batch;
     EXPECT_FALSE(batch.fromJson(json));
-    EXPECT_EQ((std::vector<std::string>{"/status: missing required property"}), messagesOf(batch));
+    EXPECT_EQ((std::vector<std::string>{"/status: missing required property"}), fixtures::messagesOf(batch));
 }
 
 TEST(BatchJson, MissingRequiredPropertyIsReportedAndTheRestIsRead)
@@ -120,7 +110,7 @@ TEST(BatchJson, MissingRequiredPropertyIsReportedAndTheRestIsRead)
     json.erase(_XPLATSTR("created_at"));
     Batch batch;
     EXPECT_FALSE(batch.fromJson(json));
-    EXPECT_EQ((std::vector<std::string>{"/id: missing required property", "/created_at: missing required property"}), messagesOf(batch));
+    EXPECT_EQ((std::vector<std::string>{"/id: missing required property", "/created_at: missing required property"}), fixtures::messagesOf(batch));
     EXPECT_EQ(Batch::StatusEnum::COMPLETED, batch.getStatus());
     EXPECT_EQ(1711493163, batch.getCompletedAt());
 }
@@ -238,7 +228,7 @@ TEST_P(BatchWrongType, ReportsThePathAndReadsTheRest)
     (*target.first)[target.second] = fixtures::parse(GetParam().value);
     Batch batch;
     EXPECT_FALSE(batch.fromJson(json));
-    EXPECT_EQ((std::vector<std::string>{GetParam().message}), messagesOf(batch));
+    EXPECT_EQ((std::vector<std::string>{GetParam().message}), fixtures::messagesOf(batch));
 
     auto expected = fixtures::withoutNullProperties(fixtures::parse(fixtures::kCompletedBatch));
     auto dropped = locate(expected, GetParam().property);

@@ -2,9 +2,12 @@
 #ifndef OPENAI_BATCH_TEST_FIXTURES_H_
 #define OPENAI_BATCH_TEST_FIXTURES_H_
 
+#include "model/ModelBase.h"
+
 #include <cpprest/json.h>
 
 #include <string>
+#include <vector>
 
 namespace fixtures {
 
@@ -122,6 +125,17 @@ inline std::string canonical(const web::json::value& json)
         return text + "}";
     }
     return utility::conversions::to_utf8string(json.serialize());
+}
+
+/// Each diagnostic of the model's last read, as "path: message".
+inline std::vector<std::string> messagesOf(const org::openapitools::client::model::ModelBase& model)
+{
+    std::vector<std::string> messages;
+    for (const auto& diagnostic : model.getDiagnostics())
+    {
+        messages.push_back(utility::conversions::to_utf8string(diagnostic.toString()));
+    }
+    return messages;
 }
 
 } // namespace fixtures

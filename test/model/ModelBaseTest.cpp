@@ -55,14 +55,9 @@ TEST(ModelBaseDiagnostics, PathsGoThroughArraysAndNestedModels)
     json[_XPLATSTR("data")][0][_XPLATSTR("request_counts")].erase(_XPLATSTR("failed"));
     ListBatchesResponse page;
     EXPECT_FALSE(page.fromJson(json));
-    std::vector<std::string> messages;
-    for (const auto& d : page.getDiagnostics())
-    {
-        messages.push_back(utility::conversions::to_utf8string(d.toString()));
-    }
     EXPECT_EQ((std::vector<std::string>{"/data/0/request_counts/failed: missing required property",
                                         "/data/1/created_at: expected integer, got string"}),
-              messages);
+              fixtures::messagesOf(page));
     ASSERT_EQ(2u, page.getData().size()) << "both batches are still read";
     EXPECT_EQ("batch_abc456", page.getData()[1]->getId());
 }
