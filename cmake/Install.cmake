@@ -2,6 +2,7 @@
 #   find_package(OpenAIBatch CONFIG REQUIRED)
 #   target_link_libraries(app PRIVATE OpenAIBatch::openai_batch)
 #   #include "model/Batch.h"
+#   #include "api/BatchApi.h"
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -12,6 +13,7 @@ install(TARGETS openai_batch EXPORT ${PROJECT_NAME}Targets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${OPENAI_BATCH_MODEL_HEADERS} DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/${PROJECT_NAME}/model")
+install(FILES ${OPENAI_BATCH_API_HEADERS} DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/${PROJECT_NAME}/api")
 install(EXPORT ${PROJECT_NAME}Targets NAMESPACE ${PROJECT_NAME}:: DESTINATION "${OPENAI_BATCH_CMAKE_DIR}")
 
 configure_package_config_file("${CMAKE_CURRENT_SOURCE_DIR}/cmake/PackageConfig.cmake.in"

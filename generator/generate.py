@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Writes model/, doc/ and the README's model table from openapi.yaml.
+"""Writes model/, api/, doc/ and the README's API and model tables from openapi.yaml.
 
     python3 generator/generate.py                  # regenerate in place
     python3 generator/generate.py --check          # exit 1 with a diff when anything committed is stale
     python3 generator/generate.py --spec F --out D # generate from another spec into another directory
 
-model/ and doc/ belong to the generator: files there that it no longer writes are deleted.
+model/, api/ and doc/ belong to the generator: files there that it no longer writes are deleted.
 """
 import argparse
 import difflib
@@ -13,10 +13,8 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GENERATED_DIRS = ("model", "doc")
+GENERATED_DIRS = ("model", "api", "doc")
 README = "README.md"
-TABLE_BEGIN = "<!-- BEGIN GENERATED MODEL TABLE: python3 generator/generate.py -->"
-TABLE_END = "<!-- END GENERATED MODEL TABLE -->"
 FIX_COMMAND = "python3 generator/generate.py"
 
 
@@ -27,6 +25,14 @@ from codegen import loader, render  # noqa: E402  (codegen finds Jinja2 and PyYA
 import yaml  # noqa: E402
 from codegen.errors import SpecError  # noqa: E402
 
+# The README sections the generator owns, each between two marker lines.
+README_TABLES = (
+    ("<!-- BEGIN GENERATED API TABLE: python3 generator/generate.py -->", "<!-- END GENERATED API TABLE -->",
+     render.readme_api_table),
+    ("<!-- BEGIN GENERATED MODEL TABLE: python3 generator/generate.py -->", "<!-- END GENERATED MODEL TABLE -->",
+     render.readme_model_table),
+)
+
 
 def read_config(path: str, spec_path: str) -> render.Config:
     with open(path, encoding="utf-8") as f:
@@ -34,7 +40,11 @@ def read_config(path: str, spec_path: str) -> render.Config:
     for key in ("namespace", "package"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise SpecError(f"{path}: '{key}' must be a non-empty string")
-    return render.Config(namespace=data["namespace"], package=data["package"], spec_name=os.path.basename(spec_path))
+    docs_site = data.get("docs_site", "")
+    if not isinstance(docs_site, str):
+        raise SpecError(f"{path}: 'docs_site' must be a string")
+    return render.Config(namespace=data["namespace"], package=data["package"], spec_name=os.path.basename(spec_path),
+                         docs_site=docs_site.rstrip("/"))
 
 
 def expected_files(spec_path: str, config_path: str, out_dir: str) -> dict:
@@ -46,15 +56,17 @@ def expected_files(spec_path: str, config_path: str, out_dir: str) -> dict:
     if os.path.exists(readme_path):
         with open(readme_path, encoding="utf-8") as f:
             current = f.read()
-        files[README] = replace_model_table(current, render.readme_model_table(spec, config))
+        for begin, end, table in README_TABLES:
+            current = replace_between(current, begin, end, table(spec, config))
+        files[README] = current
     return files
 
 
-def replace_model_table(readme: str, table: str) -> str:
-    begin, end = readme.find(TABLE_BEGIN), readme.find(TABLE_END)
+def replace_between(readme: str, begin_marker: str, end_marker: str, table: str) -> str:
+    begin, end = readme.find(begin_marker), readme.find(end_marker)
     if begin < 0 or end < begin:
-        raise SpecError(f"{README} has no model table markers ({TABLE_BEGIN} ... {TABLE_END})")
-    return readme[: begin + len(TABLE_BEGIN)] + "\n" + table + readme[end:]
+        raise SpecError(f"{README} has no table markers ({begin_marker} ... {end_marker})")
+    return readme[: begin + len(begin_marker)] + "\n" + table + readme[end:]
 
 
 def existing_files(out_dir: str) -> dict:
@@ -105,7 +117,7 @@ def write(expected: dict, actual: dict, out_dir: str) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spec", default=os.path.join(ROOT, "openapi.yaml"), help="OpenAPI 3.0/3.1 file (default: openapi.yaml)")
-    parser.add_argument("--out", default=ROOT, help="directory that receives model/ and doc/ (default: the repository)")
+    parser.add_argument("--out", default=ROOT, help="directory that receives model/, api/ and doc/ (default: the repository)")
     parser.add_argument("--config", default=os.path.join(ROOT, "generator", "config.yaml"), help="namespace and package name")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 with a diff if the output is stale")
     args = parser.parse_args(argv)

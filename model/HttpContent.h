@@ -17,6 +17,16 @@ public:
     HttpContent() = default;
     virtual ~HttpContent() = default;
 
+    /// A file part read from path while the body is sent, never held in memory; the file name is the
+    /// path's last component. A path that cannot be opened is reported by the API call that sends it.
+    static std::shared_ptr<HttpContent> fromFile(const std::string& path,
+                                                 const utility::string_t& contentType = _XPLATSTR("application/octet-stream"));
+    /// A text part (a form field).
+    static std::shared_ptr<HttpContent> fromText(const utility::string_t& name, const utility::string_t& value);
+
+    /// The path given to fromFile; empty otherwise.
+    const std::string& getFilePath() const;
+
     virtual utility::string_t getContentDisposition() const;
     virtual void setContentDisposition(const utility::string_t& value);
 
@@ -44,6 +54,7 @@ protected:
     utility::string_t m_FileName;
     utility::string_t m_ContentType;
     std::shared_ptr<std::istream> m_Data;
+    std::string m_FilePath;
 };
 
 } // namespace org::openapitools::client::model

@@ -91,26 +91,42 @@ const std::vector<std::shared_ptr<HttpContent>>& MultipartFormData::getContents(
 
 void MultipartFormData::writeTo(std::ostream& target)
 {
-    const std::string boundary = utility::conversions::to_utf8string(m_Boundary);
     for (const auto& content : m_Contents)
     {
-        target << "--" << boundary << "\r\n";
-        target << "Content-Disposition: " << utility::conversions::to_utf8string(content->getContentDisposition().empty() ? utility::string_t(_XPLATSTR("form-data")) : content->getContentDisposition());
-        target << "; name=" << quoted(content->getName());
-        if (!content->getFileName().empty())
-        {
-            target << "; filename=" << quoted(content->getFileName());
-        }
-        target << "\r\n";
-        if (!content->getContentType().empty())
-        {
-            target << "Content-Type: " << utility::conversions::to_utf8string(content->getContentType()) << "\r\n";
-        }
-        target << "\r\n";
+        target << partHeader(*content);
         content->writeTo(target);
-        target << "\r\n";
+        target << partTrailer();
     }
-    target << "--" << boundary << "--\r\n";
+    target << closingBoundary();
+}
+
+std::string MultipartFormData::partHeader(const HttpContent& content) const
+{
+    const utility::string_t disposition = content.getContentDisposition().empty()
+        ? utility::string_t(_XPLATSTR("form-data")) : content.getContentDisposition();
+    std::string header = "--" + utility::conversions::to_utf8string(m_Boundary) + "\r\n";
+    header += "Content-Disposition: " + utility::conversions::to_utf8string(disposition);
+    header += "; name=" + quoted(content.getName());
+    if (!content.getFileName().empty())
+    {
+        header += "; filename=" + quoted(content.getFileName());
+    }
+    header += "\r\n";
+    if (!content.getContentType().empty())
+    {
+        header += "Content-Type: " + utility::conversions::to_utf8string(content.getContentType()) + "\r\n";
+    }
+    return header + "\r\n";
+}
+
+std::string MultipartFormData::partTrailer()
+{
+    return "\r\n";
+}
+
+std::string MultipartFormData::closingBoundary() const
+{
+    return "--" + utility::conversions::to_utf8string(m_Boundary) + "--\r\n";
 }
 
 } // namespace org::openapitools::client::model

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <ostream>
+#include <string>
 #include <vector>
 
 namespace org::openapitools::client::model {
@@ -32,6 +33,13 @@ public:
 
     /// Writes the whole body: each part's headers and data, then the closing boundary.
     virtual void writeTo(std::ostream& target);
+
+    /// The boundary line and headers that come before a part's data.
+    std::string partHeader(const HttpContent& content) const;
+    /// What follows a part's data.
+    static std::string partTrailer();
+    /// The closing boundary line that ends the body.
+    std::string closingBoundary() const;
 
 private:
     std::vector<std::shared_ptr<HttpContent>> m_Contents;

@@ -26,11 +26,18 @@ def cpp_type(t: TypeRef) -> str:
         return f"std::shared_ptr<{t.model}>"
     if t.kind == "object":
         return "std::shared_ptr<Object>"
+    if t.kind == "file":
+        return "std::shared_ptr<HttpContent>"
     if t.kind == "array":
         return f"std::vector<{cpp_type(t.item)}>"
     if t.kind == "map":
         return f"std::map<{STRING}, {cpp_type(t.item)}>"
     raise ValueError(f"unknown type kind {t.kind!r}")
+
+
+def parameter_type(t: TypeRef, required: bool) -> str:
+    """An operation argument's C++ type, as cpp-restsdk declares it: by value, optional ones in boost::optional."""
+    return cpp_type(t) if required else f"boost::optional<{cpp_type(t)}>"
 
 
 def passed_by_value(t: TypeRef) -> bool:
@@ -42,6 +49,7 @@ def json_type_name(t: TypeRef) -> str:
     return {
         "string": "string", "int32": "integer", "int64": "integer", "double": "number",
         "bool": "boolean", "model": "object", "object": "object", "array": "array", "map": "object",
+        "file": "binary",
     }[t.kind]
 
 

@@ -54,6 +54,53 @@ class Model:
 
 
 @dataclass
+class Parameter:
+    """One argument of an operation.
+
+    location is path, query, header, body (a JSON request body: type is its model) or form (one part
+    of a multipart body; is_file marks a binary part).
+    """
+    name: str
+    location: str
+    type: TypeRef
+    description: str = ""
+    required: bool = False
+    default: Optional[str] = None  # as the spec writes it, for the docs
+    enum_values: Optional[List[str]] = None
+    limits: Limits = field(default_factory=Limits)
+    is_file: bool = False
+
+
+@dataclass
+class Operation:
+    operation_id: str
+    method: str  # upper case: GET, POST, ...
+    path: str
+    summary: str
+    description: str
+    parameters: List[Parameter]
+    # model: a JSON body read into response_type; bytes: the raw body (a download); none: no body.
+    response_kind: str
+    response_type: Optional[TypeRef]
+    request_content_type: Optional[str]
+    secured: bool
+    source: str
+
+    def parameters_in(self, location: str) -> List[Parameter]:
+        return [p for p in self.parameters if p.location == location]
+
+
+@dataclass
+class Api:
+    """The operations of one tag: BatchApi, FilesApi."""
+    name: str
+    tag: str
+    operations: List[Operation]
+
+
+@dataclass
 class Spec:
     openapi_version: str
     models: List[Model]
+    apis: List[Api] = field(default_factory=list)
+    base_url: str = ""

@@ -17,11 +17,14 @@ import yaml
 
 from . import naming
 from .errors import SpecError
-from .ir import Limits, Model, Property, Spec, TypeRef
+from .ir import Api, Limits, Model, Operation, Parameter, Property, Spec, TypeRef
 
 _REF_PREFIX = "#/components/schemas/"
 _SCALAR_TYPES = {"string", "integer", "number", "boolean"}
 _MULTIPART = "multipart/form-data"
+_JSON = "application/json"
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+_PARAMETER_LOCATIONS = ("path", "query")
 
 # Limits OpenAI states in prose rather than in schema keywords.
 _TEXT_LIMITS = (
@@ -29,6 +32,8 @@ _TEXT_LIMITS = (
     ("key_max_length", re.compile(r"Keys are strings with a maximum length of (\d+) characters")),
     ("value_max_length", re.compile(r"Values are strings with a maximum length of (\d+) characters")),
 )
+# A parameter's range stated in prose: "Limit can range between 1 and 10,000".
+_TEXT_RANGE = re.compile(r"can range between (\d[\d,]*) and (\d[\d,]*)")
 
 
 def load_file(path: str) -> Spec:
@@ -119,6 +124,14 @@ def text_limits(description: str) -> Dict[str, int]:
     return found
 
 
+def text_range(description: str) -> Tuple[Optional[int], Optional[int]]:
+    """The (minimum, maximum) a description states, e.g. OpenAI's `limit` parameters."""
+    match = _TEXT_RANGE.search(" ".join((description or "").split()))
+    if not match:
+        return None, None
+    return int(match.group(1).replace(",", "")), int(match.group(2).replace(",", ""))
+
+
 def limits_of(schema: dict, where: str) -> Limits:
     """Keyword limits first; limits stated only in the description fill the gaps."""
     extra = schema.get("additionalProperties") if isinstance(schema.get("additionalProperties"), dict) else {}
@@ -162,14 +175,17 @@ class _Loader:
             if classify(plain) == "model":
                 self._add_model(naming.pascal_case(name), plain, f"schema {name}")
         self._check_unique_class_names()
-        return Spec(openapi_version=version, models=self.models)
+        apis = self._load_apis()
+        servers = self.document.get("servers") or [{}]
+        base_url = str((servers[0] or {}).get("url", "")) if isinstance(servers, list) else ""
+        return Spec(openapi_version=version, models=self.models, apis=apis, base_url=base_url)
 
     # -- which schemas become classes -------------------------------------------------------------
 
     def _operations(self):
         for path, item in (self.document.get("paths") or {}).items():
             for method, operation in (item or {}).items():
-                if method in ("get", "put", "post", "delete", "patch", "head", "options", "trace"):
+                if method in _METHODS:
                     yield path, method, operation or {}
 
     def _multipart_only_schemas(self) -> set:
@@ -215,6 +231,26 @@ class _Loader:
             if model.name in seen:
                 raise SpecError(f"{model.source} and {seen[model.name]} both become class {model.name}")
             seen[model.name] = model.source
+
+    # -- operations -----------------------------------------------------------------------------------
+
+    def _load_apis(self) -> List[Api]:
+        """One Api per first tag, in the order the tags first appear; operations in path order."""
+        apis: Dict[str, Api] = {}
+        seen_ids = {}
+        for path, item in (self.document.get("paths") or {}).items():
+            for method, raw in (item or {}).items():
+                if method not in _METHODS:
+                    continue
+                operation = _OperationLoader(self, path, method, raw or {}, item).run()
+                if operation.operation_id in seen_ids:
+                    raise SpecError(f"{operation.source} and {seen_ids[operation.operation_id]} "
+                                    f"share operationId {operation.operation_id}")
+                seen_ids[operation.operation_id] = operation.source
+                tags = (raw or {}).get("tags") or ["Default"]
+                name = naming.api_class(str(tags[0]))
+                apis.setdefault(name, Api(name=name, tag=str(tags[0]), operations=[])).operations.append(operation)
+        return list(apis.values())
 
     # -- models and properties ----------------------------------------------------------------------
 
@@ -340,6 +376,187 @@ class _Loader:
                     raise SpecError(f"{model.source}: properties {owners[method]!r} and {prop.json_name!r} "
                                     f"both generate {method}")
                 owners[method] = prop.json_name
+
+
+class _OperationLoader:
+    """Reads one operation of the paths section into an ir.Operation."""
+
+    def __init__(self, loader: "_Loader", path: str, method: str, operation: dict, path_item: dict):
+        self.loader = loader
+        self.path, self.method, self.operation, self.path_item = path, method, operation, path_item
+        self.where = f"{method.upper()} {path}"
+
+    def run(self) -> Operation:
+        operation_id = self.operation.get("operationId")
+        if not isinstance(operation_id, str) or not operation_id:
+            raise SpecError(f"{self.where}: every operation needs an operationId")
+        parameters = [self._parameter(p) for p in self._declared_parameters()]
+        content_type, body = self._request_body(operation_id)
+        parameters += body
+        self._check_path_template(parameters)
+        self._check_unique_names(parameters)
+        # OpenAPI Generator's order: required arguments first, otherwise as the spec lists them.
+        parameters.sort(key=lambda p: not p.required)
+        kind, response_type = self._response()
+        security = self.operation.get("security", self.loader.document.get("security")) or []
+        return Operation(
+            operation_id=operation_id,
+            method=self.method.upper(),
+            path=self.path,
+            summary=" ".join(str(self.operation.get("summary", "")).split()),
+            description=str(self.operation.get("description", "") or "").strip(),
+            parameters=parameters,
+            response_kind=kind,
+            response_type=response_type,
+            request_content_type=content_type,
+            secured=bool(security),
+            source=self.where,
+        )
+
+    def _declared_parameters(self) -> List[dict]:
+        """Path-item parameters, overridden by the operation's own of the same name and location."""
+        merged = {}
+        for raw in list(self.path_item.get("parameters") or []) + list(self.operation.get("parameters") or []):
+            raw = self._resolve_parameter(raw)
+            merged[(raw.get("name"), raw.get("in"))] = raw
+        return list(merged.values())
+
+    def _resolve_parameter(self, raw) -> dict:
+        if isinstance(raw, dict) and "$ref" in raw:
+            ref = raw["$ref"]
+            prefix = "#/components/parameters/"
+            components = (self.loader.document.get("components") or {}).get("parameters") or {}
+            if not isinstance(ref, str) or not ref.startswith(prefix) or ref[len(prefix):] not in components:
+                raise SpecError(f"{self.where}: parameter {ref!r} cannot be resolved")
+            raw = components[ref[len(prefix):]]
+        if not isinstance(raw, dict):
+            raise SpecError(f"{self.where}: a parameter is not a mapping")
+        return raw
+
+    def _parameter(self, raw: dict) -> Parameter:
+        name, location = raw.get("name"), raw.get("in")
+        where = f"{self.where}, parameter {name}"
+        if not isinstance(name, str) or not name:
+            raise SpecError(f"{self.where}: a parameter has no name")
+        if location not in _PARAMETER_LOCATIONS:
+            raise SpecError(f"{where}: parameters in {location!r} are not supported")
+        schema = raw.get("schema")
+        if not isinstance(schema, dict):
+            raise SpecError(f"{where}: a parameter needs a schema")
+        plain, _ = unwrap_nullable(self.loader._resolve(unwrap_nullable(schema, where)[0], where), where)
+        if classify(plain) != "scalar":
+            raise SpecError(f"{where}: only string, integer, number and boolean parameters are supported")
+        description = str(raw.get("description", plain.get("description", "")) or "")
+        limits = limits_of(plain, where)
+        if limits.minimum is None and limits.maximum is None:
+            limits.minimum, limits.maximum = text_range(description)
+        return Parameter(
+            name=name,
+            location=location,
+            type=_Loader._scalar(plain, where),
+            description=description,
+            required=bool(raw.get("required")) or location == "path",
+            default=_default_text(plain.get("default")),
+            enum_values=[str(v) for v in plain["enum"]] if "enum" in plain else None,
+            limits=limits,
+        )
+
+    def _request_body(self, operation_id: str) -> Tuple[Optional[str], List[Parameter]]:
+        body = self.operation.get("requestBody")
+        if not body:
+            return None, []
+        content = body.get("content") or {}
+        required = bool(body.get("required"))
+        if _JSON in content:
+            schema = (content[_JSON] or {}).get("schema") or {}
+            ref = schema.get("$ref", "")
+            name = ref[len(_REF_PREFIX):] if ref.startswith(_REF_PREFIX) else naming.request_body_model(operation_id)
+            model = naming.pascal_case(name)
+            if model not in {m.name for m in self.loader.models}:
+                raise SpecError(f"{self.where}: the JSON request body must be an object schema")
+            return _JSON, [Parameter(name=naming.camel_case(model), location="body", type=TypeRef("model", model=model),
+                                     description=str(body.get("description", "") or ""), required=required)]
+        if _MULTIPART in content:
+            return _MULTIPART, self._form_parameters((content[_MULTIPART] or {}).get("schema") or {})
+        raise SpecError(f"{self.where}: request bodies of type {sorted(content)} are not supported")
+
+    def _form_parameters(self, schema: dict) -> List[Parameter]:
+        where = f"{self.where} multipart body"
+        target = schema
+        if "$ref" in schema:
+            name = schema["$ref"][len(_REF_PREFIX):] if schema["$ref"].startswith(_REF_PREFIX) else None
+            if name not in self.loader.schemas:
+                raise SpecError(f"{where}: {schema['$ref']} cannot be resolved")
+            target = self.loader.schemas[name]
+        target, _ = unwrap_nullable(target, where)
+        if classify(target) != "model":
+            raise SpecError(f"{where}: a multipart body must be an object schema")
+        required = target.get("required") or []
+        parameters = []
+        for prop_name, prop_schema in (target.get("properties") or {}).items():
+            prop_where = f"{where}, part {prop_name}"
+            plain, _ = unwrap_nullable(prop_schema, prop_where)
+            resolved = self.loader._resolve(plain, prop_where)
+            is_file = resolved.get("type") == "string" and resolved.get("format") == "binary"
+            if is_file:
+                type_ref = TypeRef("file")
+            elif "$model" in resolved:
+                type_ref = TypeRef("model", model=resolved["$model"])
+            elif classify(resolved) == "scalar":
+                type_ref = _Loader._scalar(resolved, prop_where)
+            else:
+                raise SpecError(f"{prop_where}: multipart parts must be files, scalars or objects")
+            parameters.append(Parameter(
+                name=prop_name, location="form", type=type_ref,
+                description=str(plain.get("description", resolved.get("description", "")) or ""),
+                required=prop_name in required, default=_default_text(resolved.get("default")),
+                enum_values=[str(v) for v in resolved["enum"]] if "enum" in resolved else None,
+                limits=limits_of(resolved, prop_where) if type_ref.kind != "model" else Limits(),
+                is_file=is_file))
+        return parameters
+
+    def _response(self) -> Tuple[str, Optional[TypeRef]]:
+        responses = self.operation.get("responses") or {}
+        success = sorted(code for code in map(str, responses) if code.startswith("2"))
+        if not success:
+            return "none", None
+        content = (responses.get(success[0]) or responses.get(int(success[0])) or {}).get("content") or {}
+        if not content:
+            return "none", None
+        media_type, media = next(iter(content.items()))
+        schema = (media or {}).get("schema") or {}
+        where = f"{self.where} response {success[0]}"
+        plain, _ = unwrap_nullable(schema, where)
+        resolved = self.loader._resolve(plain, where)
+        if "$model" in resolved:
+            return "model", TypeRef("model", model=resolved["$model"])
+        if resolved.get("type") == "string":
+            # OpenAI declares the file download as a JSON string; it is the raw file, so every string
+            # (or binary) response is read as bytes, never JSON-decoded.
+            return "bytes", None
+        raise SpecError(f"{where}: a {media_type} response must be an object schema or a string")
+
+    def _check_path_template(self, parameters: List[Parameter]):
+        in_template = re.findall(r"\{([^}]*)\}", self.path)
+        declared = [p.name for p in parameters if p.location == "path"]
+        if sorted(in_template) != sorted(declared):
+            raise SpecError(f"{self.where}: path placeholders {in_template} do not match path parameters {declared}")
+
+    def _check_unique_names(self, parameters: List[Parameter]):
+        seen = {}
+        for p in parameters:
+            cpp_name = naming.camel_case(p.name)
+            if cpp_name in seen:
+                raise SpecError(f"{self.where}: parameters {seen[cpp_name]!r} and {p.name!r} both become {cpp_name}")
+            seen[cpp_name] = p.name
+
+
+def _default_text(value) -> Optional[str]:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _refs_in(node):

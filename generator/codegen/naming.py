@@ -51,6 +51,11 @@ def request_body_model(operation_id: str) -> str:
     return pascal_case(operation_id) + "Request"
 
 
+def api_class(tag: str) -> str:
+    """An API class per tag: 'Batch' -> 'BatchApi', 'Files' -> 'FilesApi'."""
+    return pascal_case(tag) + "Api"
+
+
 def enumerator(value: str) -> str:
     """'in_progress' -> 'IN_PROGRESS'; '/v1/chat/completions' -> 'V1_CHAT_COMPLETIONS'; '24h' -> '_24H'."""
     words = _words(value)

@@ -3,18 +3,22 @@
 All decisions live here and in naming.py / cpp.py; the templates only lay text out.
 """
 import os
+import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 import jinja2
 
 from . import cpp, naming
-from .ir import Model, Property, Spec
+from .ir import Api, Model, Operation, Parameter, Property, Spec
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates")
 
 # Runtime classes written once per package, from templates with no per-model data.
 _RUNTIME_FILES = ("ModelBase", "Object", "HttpContent", "MultipartFormData")
+_API_RUNTIME_FILES = ("ApiConfiguration", "ApiException", "RetryPolicy", "BodyStreams", "ApiClient")
+# The per-request timeout a new ApiConfiguration starts with (OpenAI's SDKs use the same 10 minutes).
+DEFAULT_TIMEOUT_SECONDS = 600
 
 
 @dataclass
@@ -22,10 +26,15 @@ class Config:
     namespace: str
     package: str
     spec_name: str  # file name of the spec, named in the generated-code marker
+    docs_site: str = ""  # where the spec's site-relative links point, e.g. https://platform.openai.com
 
     @property
     def model_namespace(self) -> str:
         return self.namespace + "::model"
+
+    @property
+    def api_namespace(self) -> str:
+        return self.namespace + "::api"
 
 
 @dataclass
@@ -72,6 +81,11 @@ def doc_cell(text: str) -> str:
     """A description in a markdown table cell, laid out as OpenAPI Generator lays it: each line
     break becomes one space, and nothing else changes (so the doc matches the seed page byte for byte)."""
     return (text or "").replace("\n", " ").replace("|", "\\|")
+
+
+def absolute_links(markdown: str, site: str) -> str:
+    """Points the spec's site-relative links (`[upload file](/docs/...)`) at the site they belong to."""
+    return re.sub(r"\]\(/(?!/)", f"]({site}/", markdown) if site else markdown
 
 
 def doc_notes(prop: Property) -> str:
@@ -150,8 +164,9 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def header_guard(config: Config, name: str) -> str:
-    return "_".join(config.model_namespace.upper().split("::")) + "_" + name.upper() + "_H_"
+def header_guard(config: Config, name: str, layer: str = "model") -> str:
+    namespace = config.model_namespace if layer == "model" else config.api_namespace
+    return "_".join(namespace.upper().split("::")) + "_" + name.upper() + "_H_"
 
 
 def render(spec: Spec, config: Config) -> Dict[str, str]:
@@ -172,7 +187,26 @@ def render(spec: Spec, config: Config) -> Dict[str, str]:
         files[f"model/{view.name}.h"] = env.get_template("model.h.j2").render(model=view, **common)
         files[f"model/{view.name}.cpp"] = env.get_template("model.cpp.j2").render(model=view, **common)
         files[f"doc/{view.name}.md"] = env.get_template("model.md.j2").render(model=view, **common)
-    return files
+    api_common = dict(common, guard=lambda name: header_guard(config, name, "api"), base_url=spec.base_url,
+                      default_timeout_seconds=DEFAULT_TIMEOUT_SECONDS)
+    for runtime in _API_RUNTIME_FILES:
+        files[f"api/{runtime}.h"] = env.get_template(f"runtime/api/{runtime}.h.j2").render(**api_common)
+        files[f"api/{runtime}.cpp"] = env.get_template(f"runtime/api/{runtime}.cpp.j2").render(**api_common)
+    for api in spec.apis:
+        view = view_api(api)
+        files[f"api/{api.name}.h"] = env.get_template("api.h.j2").render(api=view, **api_common)
+        files[f"api/{api.name}.cpp"] = env.get_template("api.cpp.j2").render(api=view, **api_common)
+        files[f"doc/{api.name}.md"] = env.get_template("api.md.j2").render(api=view, **api_common)
+    return {path: absolute_links(text, config.docs_site) if path.endswith(".md") else text
+            for path, text in files.items()}
+
+
+def readme_api_table(spec: Spec, config: Config) -> str:
+    """The README's operation list: by class, then method name, as OpenAPI Generator orders it."""
+    env = _environment()
+    table = env.get_template("readme_apis.md.j2").render(apis=[view_api(a) for a in spec.apis], config=config,
+                                                          base_url=spec.base_url)
+    return absolute_links(table, config.docs_site)
 
 
 def readme_model_table(spec: Spec, config: Config) -> str:
@@ -180,3 +214,208 @@ def readme_model_table(spec: Spec, config: Config) -> str:
     env = _environment()
     names = sorted(m.name for m in spec.models)
     return env.get_template("readme_models.md.j2").render(names=names, config=config)
+
+
+# -- APIs ---------------------------------------------------------------------------------------------------
+
+@dataclass
+class ParameterView:
+    param: Parameter
+    cpp_name: str
+    cpp_type: str          # as declared in the method signature
+    request_line: str      # the ApiRequest call that adds it
+    example_line: str      # how the doc example declares it
+    doc_type: str
+    doc_description: str
+    doc_notes: str
+
+
+def _example_value(param: Parameter, cpp_name: str) -> str:
+    kind = param.type.kind
+    if kind == "file":
+        return 'HttpContent::fromFile("requests.jsonl")'
+    if kind == "model":
+        return f"std::make_shared<{param.type.model}>()"
+    if param.enum_values:
+        return f'_XPLATSTR("{param.default or param.enum_values[0]}")'
+    if kind == "string":
+        return f'_XPLATSTR("{cpp_name}_example")'
+    if kind in ("int32", "int64"):
+        return param.default or str(param.limits.minimum or 1)
+    if kind == "double":
+        return param.default or "1.0"
+    return param.default or "true"
+
+
+def _example_line(param: Parameter, cpp_name: str, declared_type: str) -> str:
+    value = _example_value(param, cpp_name)
+    if not param.required:
+        # boost::optional<T> is not copy-initialised from what converts to T, only from a T.
+        value = f"{cpp.cpp_type(param.type)}({value})"
+    line = f"{declared_type} {cpp_name} = {value};"
+    if param.type.kind == "model":
+        line += f" // set its properties: see {param.type.model}.md"
+    return line
+
+
+def _request_line(param: Parameter, cpp_name: str) -> str:
+    name = f'_XPLATSTR("{param.name}")'
+    required = "true" if param.required else "false"
+    if param.location == "path":
+        return f"request.setPathParameter({name}, {cpp_name});"
+    if param.location == "query":
+        limits = ""
+        if param.limits.minimum is not None or param.limits.maximum is not None:
+            limits = f", {cpp_optional(param.limits.minimum)}, {cpp_optional(param.limits.maximum)}"
+        return f"request.addQueryParameter({name}, {cpp_name}{limits});"
+    if param.location == "body":
+        return f"request.setJsonBody({name}, {cpp_name});"
+    if param.type.kind == "file":
+        return f"request.addFormFile({name}, {cpp_name});"
+    if param.type.kind == "model":
+        return f"request.addFormModel({name}, {cpp_name}, {required});"
+    return f"request.addFormField({name}, {cpp_name}, {required});"
+
+
+def _doc_notes(param: Parameter) -> str:
+    notes = "" if param.required else "[optional] "
+    if param.default is not None:
+        notes += f"[default to {param.default}]"
+    return notes.strip()
+
+
+def view_parameter(param: Parameter) -> ParameterView:
+    cpp_name = naming.camel_case(param.name)
+    cpp_param_type = cpp.parameter_type(param.type, param.required)
+    return ParameterView(
+        param=param,
+        cpp_name=cpp_name,
+        cpp_type=cpp_param_type,
+        request_line=_request_line(param, cpp_name),
+        example_line=_example_line(param, cpp_name, cpp_param_type),
+        doc_type=cpp.doc_type(param.type),
+        doc_description=doc_cell(param.description.strip()),
+        doc_notes=_doc_notes(param),
+    )
+
+
+@dataclass
+class OperationView:
+    op: Operation
+    parameters: List[ParameterView]
+
+    @property
+    def name(self) -> str:
+        return self.op.operation_id
+
+    @property
+    def builder(self) -> str:
+        """The private method that builds the ApiRequest, shared by the method's variants."""
+        return "requestFor" + naming.pascal_case(self.name)
+
+    @property
+    def anchor(self) -> str:
+        return self.name.lower()
+
+    @property
+    def return_type(self) -> str:
+        if self.op.response_kind == "model":
+            return f"std::shared_ptr<{self.op.response_type.model}>"
+        return "utility::string_t" if self.op.response_kind == "bytes" else "void"
+
+    @property
+    def doc_return_type(self) -> str:
+        if self.op.response_kind == "model":
+            return f"[**{self.op.response_type.model}**]({self.op.response_type.model}.md)"
+        return "**utility::string_t** (the raw bytes of the body)" if self.op.response_kind == "bytes" else "void (empty response body)"
+
+    @property
+    def result_conversion(self) -> str:
+        """The continuation that turns the ApiResponse into the method's result."""
+        if self.op.response_kind == "model":
+            return f"[](const ApiResponse& response) {{ return response.readModel<{self.op.response_type.model}>(); }}"
+        if self.op.response_kind == "bytes":
+            return "[](const ApiResponse& response) { return response.readBytes(); }"
+        return "[](const ApiResponse&) {}"
+
+    @property
+    def is_download(self) -> bool:
+        return self.op.response_kind == "bytes"
+
+    @property
+    def http_method(self) -> str:
+        return self.op.method
+
+    @property
+    def cpprest_method(self) -> str:
+        # cpprestsdk spells two of them its own way.
+        names = {"DELETE": "DEL", "TRACE": "TRCE"}
+        return f"web::http::methods::{names.get(self.op.method, self.op.method)}"
+
+    @property
+    def signature(self) -> str:
+        return ", ".join(f"{p.cpp_type} {p.cpp_name}" for p in self.parameters)
+
+    @property
+    def arguments(self) -> str:
+        return ", ".join(p.cpp_name for p in self.parameters)
+
+    def prefixed(self, extra: str) -> str:
+        """The signature with one more parameter after the operation's own."""
+        return ", ".join(x for x in (self.signature, extra) if x)
+
+    def arguments_with(self, extra: str) -> str:
+        return ", ".join(x for x in (self.arguments, extra) if x)
+
+    def description_lines(self) -> List[str]:
+        return comment_lines(self.op.description or self.op.summary)
+
+    @property
+    def doc_summary(self) -> str:
+        first_line = self.op.description.splitlines()[0] if self.op.description else ""
+        return doc_cell(self.op.summary or first_line)
+
+    @property
+    def content_type(self) -> str:
+        return self.op.request_content_type or "Not defined"
+
+    @property
+    def accept(self) -> str:
+        return "application/json"
+
+
+@dataclass
+class ApiView:
+    api: Api
+    operations: List[OperationView]
+
+    @property
+    def name(self) -> str:
+        return self.api.name
+
+    @property
+    def tag(self) -> str:
+        return self.api.tag
+
+    @property
+    def models(self) -> List[str]:
+        """Model headers the API's signatures mention."""
+        names = []
+        for op in self.operations:
+            types = [p.param.type for p in op.parameters]
+            if op.op.response_type is not None:
+                types.append(op.op.response_type)
+            for t in types:
+                for name in cpp.referenced_models(t):
+                    if name not in names:
+                        names.append(name)
+        return names
+
+    @property
+    def sorted_operations(self) -> List[OperationView]:
+        return sorted(self.operations, key=lambda o: o.name)
+
+
+def view_api(api: Api) -> ApiView:
+    return ApiView(api=api, operations=[OperationView(op=o, parameters=[view_parameter(p) for p in o.parameters])
+                                        for o in api.operations])

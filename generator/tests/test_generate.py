@@ -10,6 +10,7 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GENERATE = os.path.join(ROOT, "generator", "generate.py")
 SEED = os.path.join(ROOT, "test", "specs", "seed-Batch.md")
+GENERATED_TREES = ("model", "api", "doc")
 
 
 def run(*args):
@@ -22,7 +23,7 @@ class GeneratedCopy(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, self.dir)
-        for name in ("model", "doc"):
+        for name in GENERATED_TREES:
             shutil.copytree(os.path.join(ROOT, name), os.path.join(self.dir, name))
         for name in ("openapi.yaml", "README.md"):
             shutil.copy(os.path.join(ROOT, name), self.dir)
@@ -37,7 +38,7 @@ class GeneratedCopy(unittest.TestCase):
 
     def snapshot(self):
         files = {}
-        for base in ("model", "doc"):
+        for base in GENERATED_TREES:
             for name in os.listdir(os.path.join(self.dir, base)):
                 files[f"{base}/{name}"] = self.read(f"{base}/{name}")
         files["README.md"] = self.read("README.md")
@@ -72,19 +73,29 @@ class DriftCheck(GeneratedCopy):
 
 
 class DescriptionChange(GeneratedCopy):
-    def test_changes_only_the_header_comment_and_the_doc_page(self):
+    def changed_after_replacing(self, old, new):
         before = self.snapshot()
         with open(self.spec, encoding="utf-8") as f:
             text = f.read()
-        old = "description: The ID of the input file for the batch."
         self.assertEqual(1, text.count(old))
         with open(self.spec, "w", encoding="utf-8") as f:
-            f.write(text.replace(old, "description: The input file of the batch, uploaded with purpose batch."))
+            f.write(text.replace(old, new))
         self.assertEqual(0, self.generate().returncode)
         after = self.snapshot()
-        changed = sorted(path for path in before if before[path] != after.get(path))
+        return sorted(path for path in before if before[path] != after.get(path)), after
+
+    def test_changes_only_the_header_comment_and_the_doc_page(self):
+        changed, after = self.changed_after_replacing(
+            "description: The ID of the input file for the batch.",
+            "description: The input file of the batch, uploaded with purpose batch.")
         self.assertEqual(["doc/Batch.md", "model/Batch.h"], changed)
         self.assertIn("/// The input file of the batch, uploaded with purpose batch.", after["model/Batch.h"])
+
+    def test_a_parameter_description_changes_only_its_api_header_and_page(self):
+        changed, after = self.changed_after_replacing(
+            "description: The ID of the batch to retrieve.", "description: Which batch to read.")
+        self.assertEqual(["api/BatchApi.h", "doc/BatchApi.md"], changed)
+        self.assertIn("/// \\param batchId Which batch to read.", after["api/BatchApi.h"])
 
 
 class Output(GeneratedCopy):
