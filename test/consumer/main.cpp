@@ -1,4 +1,6 @@
-// Uses the installed headers and library: reads a batch, checks a request. Exit 0 when both behave.
+// Uses the installed headers and library: reads a batch, checks a request, and has the installed API
+// layer refuse an empty id before sending. Exit 0 when all three behave.
+#include "api/BatchApi.h"
 #include "model/Batch.h"
 #include "model/CreateBatchRequest.h"
 
@@ -22,7 +24,17 @@ int main()
     {
         refused = true;
     }
-    const bool ok = read && batch.getStatus() == Batch::StatusEnum::FINALIZING && batch.getCreatedAt() == 4102444800 && refused;
+    bool emptyIdRefused = false;
+    try
+    {
+        org::openapitools::client::api::BatchApi(nullptr).retrieveBatch(_XPLATSTR("")).get();
+    }
+    catch (const std::invalid_argument&)
+    {
+        emptyIdRefused = true;
+    }
+    const bool ok = read && batch.getStatus() == Batch::StatusEnum::FINALIZING && batch.getCreatedAt() == 4102444800
+        && refused && emptyIdRefused;
     std::cout << (ok ? "consumer: ok" : "consumer: FAILED") << "\n";
     return ok ? 0 : 1;
 }

@@ -1,4 +1,7 @@
 // The model layer generated from OpenAI's 2026-08 spec: the new fields are typed, and round-trip.
+#include "LoopbackServer.h"
+
+#include "api/FilesApi.h"
 #include "model/Batch.h"
 #include "model/CreateBatchRequest.h"
 
@@ -71,6 +74,47 @@ TEST(Spec2026CreateBatchRequest, OutputExpiryLimitsAreValidated)
     }
     expiry->setSeconds(2592000);
     EXPECT_NO_THROW(request.validate());
+}
+
+TEST(Spec2026FilesApi, SendsExpiresAfterInOpenAIsBracketForm)
+{
+    testing_support::LoopbackServer server;
+    server.enqueueJson(200, R"({"id": "file-1", "object": "file", "bytes": 3, "created_at": 1, "filename": "a.jsonl",
+                                "purpose": "batch", "expires_at": 3601})");
+    auto configuration = std::make_shared<org::openapitools::client::api::ApiConfiguration>();
+    configuration->setBaseUrl(server.url());
+    org::openapitools::client::api::FilesApi api(std::make_shared<org::openapitools::client::api::ApiClient>(configuration));
+    auto content = std::make_shared<HttpContent>();
+    content->setFileName("a.jsonl");
+    content->setData(std::make_shared<std::istringstream>("{}\n"));
+    auto expiry = std::make_shared<FileExpirationAfter>();
+    expiry->setAnchor(FileExpirationAfter::AnchorEnum::CREATED_AT);
+    expiry->setSeconds(3600);
+
+    api.createFile(content, "batch", expiry).get();
+
+    const std::string body = server.requests().at(0).body;
+    EXPECT_NE(body.find("name=\"expires_after[anchor]\"\r\n\r\ncreated_at\r\n"), std::string::npos) << body;
+    EXPECT_NE(body.find("name=\"expires_after[seconds]\"\r\n\r\n3600\r\n"), std::string::npos) << body;
+}
+
+TEST(Spec2026FilesApi, RefusesAnInvalidExpiryBeforeSending)
+{
+    org::openapitools::client::api::FilesApi api(nullptr);
+    auto content = std::make_shared<HttpContent>();
+    content->setData(std::make_shared<std::istringstream>("{}\n"));
+    auto expiry = std::make_shared<FileExpirationAfter>();
+    expiry->setAnchor(FileExpirationAfter::AnchorEnum::CREATED_AT);
+    expiry->setSeconds(60);
+    try
+    {
+        api.createFile(content, "batch", expiry).get();
+        FAIL() << "a 60 s expiry was sent";
+    }
+    catch (const std::invalid_argument& error)
+    {
+        EXPECT_STREQ("createFile: FileExpirationAfter is invalid: /seconds: 60 is less than the minimum 3600", error.what());
+    }
 }
 
 } // namespace

@@ -1,0 +1,144 @@
+#include "LoopbackServer.h"
+
+#include <cpprest/filestream.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+namespace testing_support {
+
+uint16_t freeLoopbackPort()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+    {
+        throw std::runtime_error("socket() failed");
+    }
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t length = sizeof(address);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0
+        || ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    {
+        ::close(fd);
+        throw std::runtime_error("cannot find a free loopback port");
+    }
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+std::string RecordedRequest::header(const std::string& name) const
+{
+    const auto found = headers.find(name);
+    return found == headers.end() ? std::string("<absent>") : found->second;
+}
+
+LoopbackServer::LoopbackServer()
+    : m_Port(freeLoopbackPort())
+    , m_Listener(web::uri(url()))
+{
+    m_Listener.support([this](web::http::http_request request) { handle(request); });
+    m_Listener.open().wait();
+}
+
+LoopbackServer::~LoopbackServer()
+{
+    std::vector<web::http::http_request> held;
+    {
+        std::lock_guard<std::mutex> lock(m_Mutex);
+        held.swap(m_Held);
+    }
+    for (auto& request : held)
+    {
+        request.reply(web::http::status_codes::ServiceUnavailable).wait();
+    }
+    m_Listener.close().wait();
+}
+
+std::string LoopbackServer::url() const
+{
+    return "http://127.0.0.1:" + std::to_string(m_Port);
+}
+
+void LoopbackServer::enqueue(CannedResponse response)
+{
+    std::lock_guard<std::mutex> lock(m_Mutex);
+    m_Queue.push_back(std::move(response));
+}
+
+void LoopbackServer::enqueueJson(web::http::status_code status, const std::string& json,
+                                 std::map<std::string, std::string> headers)
+{
+    headers.emplace("Content-Type", "application/json");
+    enqueue(CannedResponse{status, std::move(headers), json, "", false});
+}
+
+std::vector<RecordedRequest> LoopbackServer::requests() const
+{
+    std::lock_guard<std::mutex> lock(m_Mutex);
+    return m_Requests;
+}
+
+void LoopbackServer::handle(web::http::http_request request)
+{
+    request.extract_vector().then([this, request](pplx::task<std::vector<unsigned char>> body) {
+        RecordedRequest recorded;
+        recorded.method = request.method();
+        recorded.target = request.request_uri().to_string();
+        recorded.headers = request.headers();
+        try
+        {
+            const auto bytes = body.get();
+            recorded.body.assign(bytes.begin(), bytes.end());
+        }
+        catch (const std::exception& error)
+        {
+            recorded.body = std::string("<body unreadable: ") + error.what() + ">";
+        }
+        CannedResponse canned{500, {}, "no response queued", "", false};
+        {
+            std::lock_guard<std::mutex> lock(m_Mutex);
+            m_Requests.push_back(recorded);
+            if (!m_Queue.empty())
+            {
+                canned = m_Queue.front();
+                m_Queue.pop_front();
+            }
+            if (canned.neverAnswer)
+            {
+                m_Held.push_back(request);
+                return;
+            }
+        }
+        answer(request, canned);
+    });
+}
+
+void LoopbackServer::answer(web::http::http_request request, const CannedResponse& canned)
+{
+    web::http::http_response response(canned.status);
+    for (const auto& header : canned.headers)
+    {
+        response.headers()[header.first] = header.second;
+    }
+    if (canned.bodyFile.empty())
+    {
+        response.set_body(canned.body, response.headers().content_type().empty() ? "text/plain" : response.headers().content_type());
+        request.reply(response);
+        return;
+    }
+    const auto size = std::filesystem::file_size(canned.bodyFile);
+    concurrency::streams::fstream::open_istream(canned.bodyFile).then([request, response, size](concurrency::streams::istream file) mutable {
+        response.set_body(file, size, "application/octet-stream");
+        return request.reply(response);
+    });
+}
+
+} // namespace testing_support
