@@ -65,6 +65,14 @@ protected:
         client->setRetryHooks(sleeps.hooks());
     }
 
+    /// The one request the server saw (a failure if it saw another number).
+    RecordedRequest onlyRequest() const
+    {
+        const auto seen = server.requests();
+        EXPECT_EQ(seen.size(), 1u);
+        return seen.empty() ? RecordedRequest{} : seen.front();
+    }
+
     /// Applies changes made to configuration after the client was created.
     void reconfigure()
     {

@@ -14,13 +14,6 @@ class BatchApiTest : public LoopbackApiTest
 {
 protected:
     BatchApi api{client};
-
-    RecordedRequest onlyRequest() const
-    {
-        const auto seen = server.requests();
-        EXPECT_EQ(seen.size(), 1u);
-        return seen.empty() ? RecordedRequest{} : seen.front();
-    }
 };
 
 std::shared_ptr<CreateBatchRequest> validCreateRequest()

@@ -82,13 +82,6 @@ class FilesApiTest : public LoopbackApiTest
 {
 protected:
     FilesApi api{client};
-
-    RecordedRequest onlyRequest() const
-    {
-        const auto seen = server.requests();
-        EXPECT_EQ(seen.size(), 1u);
-        return seen.empty() ? RecordedRequest{} : seen.front();
-    }
 };
 
 TEST_F(FilesApiTest, CreateFileStreamsAMultipartBodyByteForByte)
