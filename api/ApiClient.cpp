@@ -8,6 +8,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <limits>
 #include <random>
@@ -75,10 +76,113 @@ void addBracketFields(model::MultipartFormData& multipart, const utility::string
     }
 }
 
-std::exception_ptr connectionFailure(const utility::string_t& operation, const web::http::http_exception& error,
-                                     int attempts)
+/// A one-shot timer on cpprestsdk's own thread pool: waiting occupies no thread.
+std::shared_ptr<boost::asio::steady_timer> startTimer(std::chrono::milliseconds delay,
+                                                      std::function<void(const boost::system::error_code&)> done)
 {
-    return std::make_exception_ptr(ApiConnectionException(operation, error.error_code(), error.what(), attempts));
+    auto timer = std::make_shared<boost::asio::steady_timer>(crossplat::threadpool::shared_instance().service(), delay);
+    timer->async_wait([timer, done](const boost::system::error_code& error) { done(error); });
+    return timer;
+}
+
+} // namespace
+
+namespace detail {
+
+/// Cancels an attempt once it has gone `limit` without a byte moving either way. cpprestsdk's own
+/// timeout caps a whole attempt instead, which would cut off a large transfer that is still moving.
+class IdleTimeout : public std::enable_shared_from_this<IdleTimeout>
+{
+public:
+    explicit IdleTimeout(std::chrono::milliseconds limit) : m_Limit(limit), m_LastActivity(now()) {}
+
+    void start() { arm(m_Limit); }
+    void touch() { m_LastActivity = now(); }
+    void stop()
+    {
+        std::lock_guard<std::mutex> lock(m_Mutex);
+        m_Stopped = true;
+        if (m_Timer)
+        {
+            m_Timer->cancel();
+        }
+    }
+    bool expired() const { return m_Expired; }
+    pplx::cancellation_token token() const { return m_Cancel.get_token(); }
+
+private:
+    static int64_t now()
+    {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    }
+
+    void arm(std::chrono::milliseconds delay)
+    {
+        std::lock_guard<std::mutex> lock(m_Mutex);
+        if (m_Stopped)
+        {
+            return;
+        }
+        auto self = shared_from_this();
+        m_Timer = startTimer(delay, [self](const boost::system::error_code& error) {
+            if (!error)
+            {
+                self->check();
+            }
+        });
+    }
+
+    void check()
+    {
+        const std::chrono::milliseconds idle(now() - m_LastActivity);
+        if (idle < m_Limit)
+        {
+            arm(m_Limit - idle);
+            return;
+        }
+        m_Expired = true;
+        m_Cancel.cancel();
+    }
+
+    const std::chrono::milliseconds m_Limit;
+    std::atomic<int64_t> m_LastActivity;
+    std::atomic<bool> m_Expired{false};
+    pplx::cancellation_token_source m_Cancel;
+    std::mutex m_Mutex;
+    bool m_Stopped = false;
+    std::shared_ptr<boost::asio::steady_timer> m_Timer;
+};
+
+} // namespace detail
+
+namespace {
+
+/// What an attempt that got no usable HTTP answer failed with, as an ApiConnectionException.
+std::exception_ptr connectionFailure(const utility::string_t& operation, const detail::IdleTimeout& idle,
+                                     std::exception_ptr error, int attempts)
+{
+    if (idle.expired())
+    {
+        return std::make_exception_ptr(ApiConnectionException(
+            operation, std::make_error_code(std::errc::timed_out), "nothing received or sent for the timeout", attempts));
+    }
+    try
+    {
+        std::rethrow_exception(error);
+    }
+    catch (const web::http::http_exception& failure)
+    {
+        return std::make_exception_ptr(ApiConnectionException(operation, failure.error_code(), failure.what(), attempts));
+    }
+    catch (const pplx::task_canceled&)
+    {
+        return std::make_exception_ptr(ApiConnectionException(
+            operation, std::make_error_code(std::errc::operation_canceled), "the request was cancelled", attempts));
+    }
+    catch (...)
+    {
+        return std::current_exception();
+    }
 }
 
 } // namespace
@@ -337,10 +441,8 @@ RetryHooks RetryHooks::real()
 {
     RetryHooks hooks;
     hooks.sleep = [](std::chrono::milliseconds delay) {
-        // A timer on cpprestsdk's own thread pool: waiting occupies no thread.
-        auto timer = std::make_shared<boost::asio::steady_timer>(crossplat::threadpool::shared_instance().service(), delay);
         pplx::task_completion_event<void> done;
-        timer->async_wait([timer, done](const boost::system::error_code&) { done.set(); });
+        startTimer(delay, [done](const boost::system::error_code&) { done.set(); });
         return pplx::create_task(done);
     };
     hooks.now = [] { return std::chrono::system_clock::now(); };
@@ -560,7 +662,8 @@ pplx::task<ApiResponse> ApiClient::callApi(ApiRequest request, BodyDestination d
 
 pplx::task<ApiResponse> ApiClient::attempt(std::shared_ptr<Call> call, int retriesDone)
 {
-    auto sink = std::make_shared<detail::ResponseSink>();
+    auto idle = std::make_shared<detail::IdleTimeout>(call->configuration->getTimeout());
+    auto sink = std::make_shared<detail::ResponseSink>([idle] { idle->touch(); });
     web::http::http_request message;
     try
     {
@@ -571,74 +674,84 @@ pplx::task<ApiResponse> ApiClient::attempt(std::shared_ptr<Call> call, int retri
         return pplx::task_from_exception<ApiResponse>(std::current_exception());
     }
     message.set_response_stream(concurrency::streams::ostream(concurrency::streams::streambuf<uint8_t>(sink)));
+    // Upload progress; download progress is seen by the sink.
+    message.set_progress_handler([idle](web::http::message_direction::direction, utility::size64_t) { idle->touch(); });
     const utility::string_t operation = call->request.getOperation();
-    return call->client->request(message).then([call, sink, retriesDone, operation](pplx::task<web::http::http_response> sent) {
-        web::http::http_response response;
+    idle->start();
+    return call->client->request(message, idle->token())
+        .then([call, sink, idle, retriesDone, operation](pplx::task<web::http::http_response> sent) {
+            web::http::http_response response;
+            try
+            {
+                response = sent.get();
+            }
+            catch (...)
+            {
+                idle->stop();
+                return retryOrFail(call, retriesDone, AttemptOutcome{},
+                                   connectionFailure(operation, *idle, std::current_exception(), retriesDone + 1), 0);
+            }
+            return receive(call, sink, idle, response, retriesDone);
+        });
+}
+
+pplx::task<ApiResponse> ApiClient::receive(std::shared_ptr<Call> call, std::shared_ptr<detail::ResponseSink> sink,
+                                           std::shared_ptr<detail::IdleTimeout> idle, web::http::http_response response,
+                                           int retriesDone)
+{
+    const utility::string_t operation = call->request.getOperation();
+    const web::http::status_code status = response.status_code();
+    const bool success = status >= 200 && status < 300;
+    if (success && call->destination)
+    {
         try
         {
-            response = sent.get();
-        }
-        catch (const web::http::http_exception& error)
-        {
-            return retryOrFail(call, retriesDone, AttemptOutcome{}, connectionFailure(operation, error, retriesDone + 1), 0);
+            sink->forwardTo(call->destination->open());
         }
         catch (...)
         {
+            sink->keepInMemory(0);
+            idle->stop();
             return pplx::task_from_exception<ApiResponse>(std::current_exception());
         }
-        const web::http::status_code status = response.status_code();
-        const bool success = status >= 200 && status < 300;
-        if (success && call->destination)
+    }
+    else
+    {
+        sink->keepInMemory(!success ? maxErrorBodyBytes
+                                    : call->request.expectsBytes() ? std::numeric_limits<size_t>::max() : maxJsonBodyBytes);
+    }
+    return response.content_ready().then([call, sink, idle, retriesDone, operation, response, success](
+                                             pplx::task<web::http::http_response> done) {
+        idle->stop();
+        try
         {
-            try
-            {
-                sink->forwardTo(call->destination->open());
-            }
-            catch (...)
-            {
-                sink->keepInMemory(0);
-                return pplx::task_from_exception<ApiResponse>(std::current_exception());
-            }
+            done.get();
         }
-        else
+        catch (...)
         {
-            sink->keepInMemory(!success ? maxErrorBodyBytes
-                                        : call->request.expectsBytes() ? std::numeric_limits<size_t>::max() : maxJsonBodyBytes);
+            return retryOrFail(call, retriesDone, AttemptOutcome{},
+                               connectionFailure(operation, *idle, std::current_exception(), retriesDone + 1),
+                               sink->forwardedBytes());
         }
-        return response.content_ready().then([call, sink, retriesDone, operation, response, success](pplx::task<web::http::http_response> done) {
-            try
-            {
-                done.get();
-            }
-            catch (const web::http::http_exception& error)
-            {
-                return retryOrFail(call, retriesDone, AttemptOutcome{}, connectionFailure(operation, error, retriesDone + 1),
-                                   sink->forwardedBytes());
-            }
-            catch (...)
-            {
-                return pplx::task_from_exception<ApiResponse>(std::current_exception());
-            }
-            const auto status = response.status_code();
-            const auto& headers = response.headers();
-            if (!success)
-            {
-                auto failure = std::make_exception_ptr(ApiException(status, operation, headers, sink->takeBody(), sink->overflowed()));
-                return retryOrFail(call, retriesDone, AttemptOutcome{status, headers}, failure, 0);
-            }
-            if (sink->overflowed())
-            {
-                return pplx::task_from_exception<ApiResponse>(ApiResponseException(
-                    status, operation, headers, std::string(),
-                    utility::conversions::to_string_t("a JSON body of at most " + std::to_string(maxJsonBodyBytes) + " bytes"), {}));
-            }
-            if (!sink->flushTarget())
-            {
-                return pplx::task_from_exception<ApiResponse>(
-                    std::runtime_error(utility::conversions::to_utf8string(operation) + ": writing the response body failed"));
-            }
-            return pplx::task_from_result(ApiResponse{operation, status, headers, sink->takeBody(), sink->forwardedBytes()});
-        });
+        const auto status = response.status_code();
+        const auto& headers = response.headers();
+        if (!success)
+        {
+            auto failure = std::make_exception_ptr(ApiException(status, operation, headers, sink->takeBody(), sink->overflowed()));
+            return retryOrFail(call, retriesDone, AttemptOutcome{status, headers}, failure, 0);
+        }
+        if (sink->overflowed())
+        {
+            return pplx::task_from_exception<ApiResponse>(ApiResponseException(
+                status, operation, headers, std::string(),
+                utility::conversions::to_string_t("a JSON body of at most " + std::to_string(maxJsonBodyBytes) + " bytes"), {}));
+        }
+        if (!sink->flushTarget())
+        {
+            return pplx::task_from_exception<ApiResponse>(
+                std::runtime_error(utility::conversions::to_utf8string(operation) + ": writing the response body failed"));
+        }
+        return pplx::task_from_result(ApiResponse{operation, status, headers, sink->takeBody(), sink->forwardedBytes()});
     });
 }
 

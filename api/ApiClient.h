@@ -28,6 +28,11 @@
 
 namespace org::openapitools::client::api {
 
+namespace detail {
+class ResponseSink;
+class IdleTimeout;
+} // namespace detail
+
 /// One API call as an operation describes it. Argument problems are recorded, not thrown, so that the
 /// call's task can fail with them (a task-returning function never throws).
 class ApiRequest
@@ -232,6 +237,9 @@ private:
     struct Call;
     std::shared_ptr<web::http::client::http_client> clientFor(const ApiConfiguration& configuration) const;
     static pplx::task<ApiResponse> attempt(std::shared_ptr<Call> call, int retriesDone);
+    static pplx::task<ApiResponse> receive(std::shared_ptr<Call> call, std::shared_ptr<detail::ResponseSink> sink,
+                                           std::shared_ptr<detail::IdleTimeout> idle, web::http::http_response response,
+                                           int retriesDone);
     static pplx::task<ApiResponse> retryOrFail(std::shared_ptr<Call> call, int retriesDone, const AttemptOutcome& outcome,
                                                std::exception_ptr failure, uint64_t forwardedBytes);
 

@@ -23,8 +23,11 @@ std::optional<utility::string_t> environment(const char* name)
 ApiConfiguration::ApiConfiguration()
     : m_BaseUrl(_XPLATSTR("https://api.openai.com/v1"))
     , m_UserAgent(_XPLATSTR("OpenAIBatch-cpp"))
+    , m_Timeout(std::chrono::seconds(600))
 {
-    m_HttpConfig.set_timeout(std::chrono::seconds(600));
+    // cpprestsdk's timeout caps a whole attempt (30 s by default); the idle timeout above is the one
+    // that matters, so this cap only has to outlast the longest transfer.
+    m_HttpConfig.set_timeout(std::chrono::hours(24));
 }
 
 std::shared_ptr<ApiConfiguration> ApiConfiguration::fromEnvironment()
@@ -126,12 +129,12 @@ void ApiConfiguration::setProject(const utility::string_t& value)
 
 std::chrono::milliseconds ApiConfiguration::getTimeout() const
 {
-    return m_HttpConfig.timeout<std::chrono::milliseconds>();
+    return m_Timeout;
 }
 
 void ApiConfiguration::setTimeout(std::chrono::milliseconds value)
 {
-    m_HttpConfig.set_timeout(value);
+    m_Timeout = value;
 }
 
 RetryOptions& ApiConfiguration::getRetryOptions()

@@ -52,7 +52,9 @@ public:
     utility::string_t getProject() const;
     void setProject(const utility::string_t& value);
 
-    /// How long one attempt may wait for the server without receiving anything; kept in getHttpConfig().
+    /// How long an attempt may go without a byte moving either way (default 600 s).
+    /// It bounds silence, not transfer time: a 200 MB download that keeps moving is never cut off.
+    /// getHttpConfig().timeout() is cpprestsdk's cap on a whole attempt; it defaults to 24 hours here.
     std::chrono::milliseconds getTimeout() const;
     void setTimeout(std::chrono::milliseconds value);
 
@@ -69,6 +71,7 @@ private:
     utility::string_t m_Organization;
     utility::string_t m_Project;
     RetryOptions m_RetryOptions;
+    std::chrono::milliseconds m_Timeout;
 };
 
 } // namespace org::openapitools::client::api

@@ -103,6 +103,10 @@ uint64_t ResponseSink::forwardedBytes() const
 
 pplx::task<size_t> ResponseSink::_putn(const uint8_t* ptr, size_t count)
 {
+    if (m_OnData)
+    {
+        m_OnData();
+    }
     std::lock_guard<std::mutex> lock(m_Mutex);
     if (m_Target != nullptr)
     {

@@ -96,7 +96,11 @@ private:
 class ResponseSink : public SequentialBuffer
 {
 public:
-    ResponseSink() : SequentialBuffer(std::ios_base::out) {}
+    /// onData is told of every piece that arrives (the idle timeout watches it).
+    explicit ResponseSink(std::function<void()> onData = nullptr)
+        : SequentialBuffer(std::ios_base::out), m_OnData(std::move(onData))
+    {
+    }
 
     /// Keep at most limit bytes; the rest is counted and dropped.
     void keepInMemory(size_t limit);
@@ -122,6 +126,7 @@ private:
     bool m_Overflowed = false;
     std::ostream* m_Target = nullptr;
     uint64_t m_Forwarded = 0;
+    std::function<void()> m_OnData;
 };
 
 } // namespace org::openapitools::client::api::detail

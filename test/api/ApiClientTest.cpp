@@ -128,7 +128,7 @@ TEST_F(ApiClientTest, ZeroRetriesSendsOnce)
 
 TEST_F(ApiClientTest, ANonJsonSuccessBodyIsAClearError)
 {
-    server.enqueue(CannedResponse{200, {{"Content-Type", "text/html"}, {"x-request-id", "req_html"}}, "<html>gateway</html>", "", false});
+    server.enqueue(CannedResponse::text(200, "<html>gateway</html>", {{"Content-Type", "text/html"}, {"x-request-id", "req_html"}}));
     const auto error = failureOf<ApiResponseException>(api.retrieveBatch("batch_1"));
 
     EXPECT_EQ(error.getStatus(), 200);
@@ -165,13 +165,13 @@ TEST_F(ApiClientTest, AServerThatNeverAnswersTimesOut)
     configuration->setTimeout(milliseconds(1000));
     configuration->getRetryOptions().maxRetries = 0;
     reconfigure();
-    server.enqueue(CannedResponse{200, {}, "", "", true});
+    server.enqueue(CannedResponse::silence());
 
     const auto error = failureOf<ApiConnectionException>(api.retrieveBatch("batch_1"));
 
     EXPECT_TRUE(error.isTimeout()) << error.what();
     EXPECT_EQ(error.getAttempts(), 1);
-    EXPECT_EQ(std::string(error.what()).rfind("retrieveBatch: no response before the timeout", 0), 0u) << error.what();
+    EXPECT_STREQ(error.what(), "retrieveBatch: no response before the timeout (nothing received or sent for the timeout)");
 }
 
 TEST_F(ApiClientTest, ARefusedConnectionIsRetriedThenReported)
@@ -189,7 +189,7 @@ TEST_F(ApiClientTest, ARefusedConnectionIsRetriedThenReported)
 
 TEST_F(ApiClientTest, AnErrorBodyIsKeptOnlyUpToTheLimit)
 {
-    server.enqueue(CannedResponse{400, {}, std::string(ApiClient::maxErrorBodyBytes * 3, 'e'), "", false});
+    server.enqueue(CannedResponse::text(400, std::string(ApiClient::maxErrorBodyBytes * 3, 'e')));
     const auto error = failureOf<ApiException>(api.retrieveBatch("batch_1"));
     EXPECT_EQ(error.getBody().size(), ApiClient::maxErrorBodyBytes);
     EXPECT_TRUE(error.isBodyTruncated());

@@ -44,16 +44,17 @@ TEST(ApiConfiguration, DefaultsToOpenAIWithATenMinuteTimeoutAndTwoRetries)
     EXPECT_EQ(configuration.getBaseUrl(), "https://api.openai.com/v1");
     EXPECT_EQ(configuration.getApiKey(), "");
     EXPECT_EQ(configuration.getTimeout(), std::chrono::seconds(600));
-    EXPECT_EQ(configuration.getHttpConfig().timeout(), std::chrono::seconds(600));
+    EXPECT_EQ(configuration.getHttpConfig().timeout(), std::chrono::hours(24));
     EXPECT_EQ(configuration.getRetryOptions().maxRetries, 2);
     EXPECT_EQ(configuration.getUserAgent(), "OpenAIBatch-cpp");
 }
 
-TEST(ApiConfiguration, SetTimeoutIsTheHttpClientsTimeout)
+TEST(ApiConfiguration, TheIdleTimeoutIsSeparateFromCpprestsdksWholeAttemptCap)
 {
     ApiConfiguration configuration;
     configuration.setTimeout(std::chrono::milliseconds(1500));
-    EXPECT_EQ(configuration.getHttpConfig().timeout<std::chrono::milliseconds>(), std::chrono::milliseconds(1500));
+    EXPECT_EQ(configuration.getTimeout(), std::chrono::milliseconds(1500));
+    EXPECT_EQ(configuration.getHttpConfig().timeout(), std::chrono::hours(24));
 }
 
 TEST(ApiConfiguration, FromEnvironmentReadsTheOpenAIVariables)

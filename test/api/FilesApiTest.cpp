@@ -213,7 +213,7 @@ TEST_F(FilesApiTest, ListFilesSendsEveryParameterInSpecOrder)
 TEST_F(FilesApiTest, DownloadFileReturnsTheRawBytes)
 {
     const std::string jsonl = std::string("{\"custom_id\": \"a\"}\n{\"custom_id\": \"b\"}\n") + '\0' + "\xff\xfe";
-    server.enqueue(CannedResponse{200, {{"Content-Type", "application/octet-stream"}}, jsonl, "", false});
+    server.enqueue(CannedResponse::text(200, jsonl, {{"Content-Type", "application/octet-stream"}}));
 
     const utility::string_t bytes = api.downloadFile("file-out").get();
 
@@ -223,7 +223,7 @@ TEST_F(FilesApiTest, DownloadFileReturnsTheRawBytes)
 
 TEST_F(FilesApiTest, DownloadFileToAStreamWritesTheBody)
 {
-    server.enqueue(CannedResponse{200, {}, "line 1\nline 2\n", "", false});
+    server.enqueue(CannedResponse::text(200, "line 1\nline 2\n"));
     std::ostringstream out;
 
     EXPECT_EQ(api.downloadFileTo("file-out", out).get(), 14u);
@@ -243,7 +243,7 @@ TEST_F(FilesApiTest, DownloadToAPathLeavesAnExistingFileAloneOnError)
 
 TEST_F(FilesApiTest, DownloadToAPathThatCannotBeOpenedFailsClearly)
 {
-    server.enqueue(CannedResponse{200, {}, "data", "", false});
+    server.enqueue(CannedResponse::text(200, "data"));
     try
     {
         api.downloadFileTo("file-out", std::string("/nonexistent-dir/out.jsonl")).get();
@@ -258,12 +258,32 @@ TEST_F(FilesApiTest, DownloadToAPathThatCannotBeOpenedFailsClearly)
 TEST_F(FilesApiTest, ARetriedDownloadToAPathStartsTheFileAgain)
 {
     ScratchFile target("retried.jsonl");
-    server.enqueue(CannedResponse{500, {}, "oops", "", false});
-    server.enqueue(CannedResponse{200, {}, "complete body\n", "", false});
+    server.enqueue(CannedResponse::text(500, "oops"));
+    server.enqueue(CannedResponse::text(200, "complete body\n"));
 
     EXPECT_EQ(api.downloadFileTo("file-out", target.path()).get(), 14u);
     EXPECT_EQ(target.read(), "complete body\n");
     EXPECT_EQ(server.requests().size(), 2u);
+}
+
+TEST_F(FilesApiTest, TheTimeoutLimitsSilenceNotTheLengthOfADownload)
+{
+    // Five 100 KB pieces 300 ms apart take 1.5 s in all, longer than the 1 s timeout, but the server is
+    // never silent for a second: a long download that keeps moving must not be cut off.
+    configuration->setTimeout(std::chrono::milliseconds(1000));
+    configuration->getRetryOptions().maxRetries = 0;
+    reconfigure();
+    CannedResponse slow;
+    for (char c = 'a'; c < 'f'; ++c)
+    {
+        slow.trickle.push_back(std::string(100 * 1024, c));
+    }
+    slow.trickleDelay = std::chrono::milliseconds(300);
+    server.enqueue(slow);
+    std::ostringstream out;
+
+    EXPECT_EQ(api.downloadFileTo("file-slow", out).get(), 5u * 100 * 1024);
+    EXPECT_EQ(out.str().substr(4 * 100 * 1024, 3), "eee");
 }
 
 /// The process's resident set now, and its peak since the last reset, from /proc.
@@ -294,7 +314,7 @@ TEST_F(FilesApiTest, A100MegabyteDownloadToAFileKeepsPeakMemoryFarBelowItsSize)
         }
     }
     ScratchFile target("download-100mb.jsonl");
-    server.enqueue(CannedResponse{200, {}, "", source.path(), false});
+    server.enqueue(CannedResponse::fromFile(source.path()));
     // Reset the peak so that VmHWM measures this download only (Linux: "5" to clear_refs).
     std::ofstream("/proc/self/clear_refs") << "5";
     const long before = residentKiB("VmHWM:");

@@ -1,6 +1,7 @@
 #include "LoopbackServer.h"
 
 #include <cpprest/filestream.h>
+#include <cpprest/producerconsumerstream.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,6 +35,30 @@ uint16_t freeLoopbackPort()
     return ntohs(address.sin_port);
 }
 
+CannedResponse CannedResponse::text(web::http::status_code status, std::string body,
+                                    std::map<std::string, std::string> headers)
+{
+    CannedResponse response;
+    response.status = status;
+    response.body = std::move(body);
+    response.headers = std::move(headers);
+    return response;
+}
+
+CannedResponse CannedResponse::fromFile(std::string path)
+{
+    CannedResponse response;
+    response.bodyFile = std::move(path);
+    return response;
+}
+
+CannedResponse CannedResponse::silence()
+{
+    CannedResponse response;
+    response.neverAnswer = true;
+    return response;
+}
+
 std::string RecordedRequest::header(const std::string& name) const
 {
     const auto found = headers.find(name);
@@ -59,6 +84,10 @@ LoopbackServer::~LoopbackServer()
     {
         request.reply(web::http::status_codes::ServiceUnavailable).wait();
     }
+    for (auto& trickler : m_Tricklers)
+    {
+        trickler.join();
+    }
     m_Listener.close().wait();
 }
 
@@ -77,7 +106,7 @@ void LoopbackServer::enqueueJson(web::http::status_code status, const std::strin
                                  std::map<std::string, std::string> headers)
 {
     headers.emplace("Content-Type", "application/json");
-    enqueue(CannedResponse{status, std::move(headers), json, "", false});
+    enqueue(CannedResponse::text(status, json, std::move(headers)));
 }
 
 std::vector<RecordedRequest> LoopbackServer::requests() const
@@ -102,7 +131,7 @@ void LoopbackServer::handle(web::http::http_request request)
         {
             recorded.body = std::string("<body unreadable: ") + error.what() + ">";
         }
-        CannedResponse canned{500, {}, "no response queued", "", false};
+        CannedResponse canned = CannedResponse::text(500, "no response queued");
         {
             std::lock_guard<std::mutex> lock(m_Mutex);
             m_Requests.push_back(recorded);
@@ -127,6 +156,27 @@ void LoopbackServer::answer(web::http::http_request request, const CannedRespons
     for (const auto& header : canned.headers)
     {
         response.headers()[header.first] = header.second;
+    }
+    if (!canned.trickle.empty())
+    {
+        concurrency::streams::producer_consumer_buffer<uint8_t> body;
+        size_t length = 0;
+        for (const auto& piece : canned.trickle)
+        {
+            length += piece.size();
+        }
+        response.set_body(concurrency::streams::istream(body), length, "application/octet-stream");
+        request.reply(response);
+        std::lock_guard<std::mutex> lock(m_Mutex);
+        m_Tricklers.emplace_back([body, canned]() mutable {
+            for (const auto& piece : canned.trickle)
+            {
+                std::this_thread::sleep_for(canned.trickleDelay);
+                body.putn_nocopy(reinterpret_cast<const uint8_t*>(piece.data()), piece.size()).wait();
+            }
+            body.close(std::ios_base::out).wait();
+        });
+        return;
     }
     if (canned.bodyFile.empty())
     {

@@ -4,12 +4,14 @@
 
 #include <cpprest/http_listener.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace testing_support {
@@ -34,6 +36,14 @@ struct CannedResponse
     std::string body;
     std::string bodyFile;     ///< when set, the body is streamed from this file
     bool neverAnswer = false; ///< hold the request unanswered (until the server stops)
+    /// When set, the body is sent as these pieces, each after trickleDelay (chunked transfer).
+    std::vector<std::string> trickle;
+    std::chrono::milliseconds trickleDelay{0};
+
+    static CannedResponse text(web::http::status_code status, std::string body,
+                               std::map<std::string, std::string> headers = {});
+    static CannedResponse fromFile(std::string path);
+    static CannedResponse silence();
 };
 
 class LoopbackServer
@@ -62,6 +72,7 @@ private:
     std::deque<CannedResponse> m_Queue;
     std::vector<RecordedRequest> m_Requests;
     std::vector<web::http::http_request> m_Held;
+    std::vector<std::thread> m_Tricklers;
 };
 
 } // namespace testing_support
