@@ -309,11 +309,7 @@ void ApiRequest::addFormText(const utility::char_t* name, const utility::string_
         refuse(name, "must not be empty");
         return;
     }
-    if (!m_Multipart)
-    {
-        m_Multipart = std::make_shared<model::MultipartFormData>();
-    }
-    m_Multipart->add(model::HttpContent::fromText(name, value));
+    multipart().add(model::HttpContent::fromText(name, value));
 }
 
 void ApiRequest::addFormModel(const utility::char_t* name, const std::shared_ptr<model::ModelBase>& value, bool required)
@@ -330,11 +326,7 @@ void ApiRequest::addFormModel(const utility::char_t* name, const std::shared_ptr
     {
         return;
     }
-    if (!m_Multipart)
-    {
-        m_Multipart = std::make_shared<model::MultipartFormData>();
-    }
-    addBracketFields(*m_Multipart, name, value->toJson());
+    addBracketFields(multipart(), name, value->toJson());
 }
 
 void ApiRequest::addFormFile(const utility::char_t* name, const std::shared_ptr<model::HttpContent>& file)
@@ -361,11 +353,16 @@ void ApiRequest::addFormFile(const utility::char_t* name, const std::shared_ptr<
     {
         part->setContentType(_XPLATSTR("application/octet-stream"));
     }
+    multipart().add(part);
+}
+
+model::MultipartFormData& ApiRequest::multipart()
+{
     if (!m_Multipart)
     {
         m_Multipart = std::make_shared<model::MultipartFormData>();
     }
-    m_Multipart->add(part);
+    return *m_Multipart;
 }
 
 void ApiRequest::setAccept(const utility::char_t* mediaType)
@@ -597,27 +594,24 @@ void ApiClient::setRetryHooks(RetryHooks hooks)
 std::shared_ptr<web::http::client::http_client> ApiClient::clientFor(const ApiConfiguration& configuration) const
 {
     const utility::string_t baseUrl = configuration.getBaseUrl();
+    const std::string shown = utility::conversions::to_utf8string(baseUrl);
+    web::uri uri;
+    try
+    {
+        uri = web::uri(baseUrl);
+    }
+    catch (const web::uri_exception&)
+    {
+        throw std::invalid_argument("ApiConfiguration: base URL '" + shown + "' is not a URL");
+    }
+    if ((uri.scheme() != _XPLATSTR("https") && uri.scheme() != _XPLATSTR("http")) || uri.host().empty())
+    {
+        throw std::invalid_argument("ApiConfiguration: base URL '" + shown + "' must be an http:// or https:// URL with a host");
+    }
     std::lock_guard<std::mutex> lock(m_ClientsMutex);
     auto& client = m_Clients[baseUrl];
     if (!client)
     {
-        web::uri uri;
-        try
-        {
-            uri = web::uri(baseUrl);
-        }
-        catch (const web::uri_exception&)
-        {
-            m_Clients.erase(baseUrl);
-            throw std::invalid_argument("ApiConfiguration: base URL '" + utility::conversions::to_utf8string(baseUrl)
-                                        + "' is not a URL");
-        }
-        if ((uri.scheme() != _XPLATSTR("https") && uri.scheme() != _XPLATSTR("http")) || uri.host().empty())
-        {
-            m_Clients.erase(baseUrl);
-            throw std::invalid_argument("ApiConfiguration: base URL '" + utility::conversions::to_utf8string(baseUrl)
-                                        + "' must be an http:// or https:// URL with a host");
-        }
         client = std::make_shared<web::http::client::http_client>(uri, configuration.getHttpConfig());
     }
     return client;

@@ -141,6 +141,8 @@ private:
     bool checkIntegerRange(const utility::char_t* name, int64_t value, std::optional<int64_t> minimum,
                            std::optional<int64_t> maximum);
     void addFormText(const utility::char_t* name, const utility::string_t& value, bool required);
+    /// The multipart body, created by the first part added.
+    model::MultipartFormData& multipart();
     void recordArgumentError(const std::string& message);
     /// Runs model.validate(), recording its problems as the argument error.
     bool isValid(model::ModelBase& model);

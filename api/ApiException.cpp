@@ -54,20 +54,20 @@ std::optional<OpenAIError> OpenAIError::parse(const std::string& body)
 
 ApiException::ApiException(web::http::status_code status, const utility::string_t& operation,
                            const web::http::http_headers& headers, std::string body, bool bodyTruncated)
-    : ApiException(status, operation, headers, std::move(body), std::string())
+    : ApiException(status, operation, headers, body, OpenAIError::parse(body), std::string(), bodyTruncated)
 {
-    m_BodyTruncated = bodyTruncated;
 }
 
 ApiException::ApiException(web::http::status_code status, const utility::string_t& operation,
-                           const web::http::http_headers& headers, std::string body, const std::string& message)
-    : web::http::http_exception(static_cast<int>(status),
-                                message.empty() ? describe(status, operation, headers, OpenAIError::parse(body)) : message)
+                           const web::http::http_headers& headers, std::string body, std::optional<OpenAIError> error,
+                           const std::string& message, bool bodyTruncated)
+    : web::http::http_exception(static_cast<int>(status), message.empty() ? describe(status, operation, headers, error) : message)
     , m_Status(status)
     , m_Operation(operation)
     , m_Headers(headers)
     , m_Body(std::move(body))
-    , m_Error(OpenAIError::parse(m_Body))
+    , m_BodyTruncated(bodyTruncated)
+    , m_Error(std::move(error))
 {
 }
 
@@ -136,7 +136,7 @@ std::shared_ptr<std::istream> ApiException::getContent() const
 ApiResponseException::ApiResponseException(web::http::status_code status, const utility::string_t& operation,
                                            const web::http::http_headers& headers, std::string body,
                                            const utility::string_t& expected, std::vector<model::JsonDiagnostic> problems)
-    : ApiException(status, operation, headers, std::move(body), [&] {
+    : ApiException(status, operation, headers, std::move(body), std::nullopt, [&] {
         std::ostringstream text;
         text << utility::conversions::to_utf8string(operation) << ": the HTTP " << status << " response is not "
              << utility::conversions::to_utf8string(expected);
@@ -145,7 +145,7 @@ ApiResponseException::ApiResponseException(web::http::status_code status, const 
             text << "; " << problem;
         }
         return text.str();
-    }())
+    }(), false)
     , m_Problems(std::move(problems))
 {
 }

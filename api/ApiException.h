@@ -54,8 +54,10 @@ public:
     std::shared_ptr<std::istream> getContent() const;
 
 protected:
+    /// message empty: the default "<operation>: HTTP <status>: <error message> ..." text.
     ApiException(web::http::status_code status, const utility::string_t& operation,
-                 const web::http::http_headers& headers, std::string body, const std::string& message);
+                 const web::http::http_headers& headers, std::string body, std::optional<OpenAIError> error,
+                 const std::string& message, bool bodyTruncated);
 
 private:
     static std::string describe(web::http::status_code status, const utility::string_t& operation,
