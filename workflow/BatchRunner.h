@@ -1,0 +1,87 @@
+// BatchRunner: the whole job in one call. Upload the request file, create the batch exactly once,
+// wait, download the output and error files, and match every request to its result.
+#pragma once
+
+#include "workflow/BatchWaiter.h"
+#include "workflow/Namespaces.h"
+
+#include "api/ApiClient.h"
+#include "model/Batch.h"
+#include "model/CreateBatchRequest.h"
+
+#include <pplx/pplxtasks.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace openai_batch::workflow {
+
+struct RunOptions
+{
+    std::string requestFile;           ///< a JSONL file of BatchRequestInput lines
+    std::string endpoint;              ///< every line's url, e.g. "/v1/chat/completions"
+    std::string completionWindow = "24h";
+    std::map<utility::string_t, utility::string_t> metadata; ///< at most 15 pairs: the run adds its tag
+    std::string outputDirectory;       ///< receives <batch id>_output.jsonl and <batch id>_error.jsonl
+    WaitOptions wait;
+    /// How many times creating the batch is tried when its answer is lost (each after a look-up).
+    int createAttempts = 3;
+};
+
+/// A request that ran and failed: an HTTP error status (statusCode) or no response at all (code).
+struct FailedRequest
+{
+    std::string customId;
+    std::optional<int64_t> statusCode;
+    std::string code;
+    std::string message;
+};
+
+struct BatchRun
+{
+    std::shared_ptr<model::Batch> batch;
+    std::string outputFile; ///< path of the downloaded output file; empty when the batch had none
+    std::string errorFile;  ///< path of the downloaded error file; empty when the batch had none
+    std::vector<std::string> succeeded;  ///< custom_ids with a 2xx response, in output-file order
+    std::vector<FailedRequest> failed;   ///< in output-file, then error-file order
+    std::vector<std::string> missing;    ///< custom_ids with no result at all, in request-file order
+};
+
+class BatchRunner
+{
+public:
+    /// The metadata key that carries a run's tag, so that a lost create can be found again.
+    static constexpr const char* runTagKey = "openai_batch_run";
+
+    explicit BatchRunner(std::shared_ptr<const api::ApiClient> client);
+
+    /// The whole job. Fails with std::invalid_argument (listing line numbers) for a request file the
+    /// API would reject, before anything is uploaded.
+    pplx::task<BatchRun> run(RunOptions options) const;
+
+    /// Creates the batch at most once: request carries metadata[runTagKey] = tag. When an attempt's
+    /// answer is lost (no response, or a 408/409/429/5xx), the newest batches are searched for the tag
+    /// before trying again, so a batch the server did create is found instead of made twice.
+    pplx::task<std::shared_ptr<model::Batch>> createOnce(std::shared_ptr<model::CreateBatchRequest> request,
+                                                         utility::string_t tag, int attempts,
+                                                         WaitOptions pacing = {}) const;
+
+    /// The batch carrying tag among the newest `limit` batches, if any.
+    pplx::task<std::shared_ptr<model::Batch>> findTagged(const utility::string_t& tag, size_t limit = 200) const;
+
+    /// A fresh random tag (128 bits, hex).
+    static utility::string_t newTag();
+
+private:
+    std::shared_ptr<const api::ApiClient> m_Client;
+    /// The same configuration with retries off: a blind retry of POST /batches could create twice.
+    std::shared_ptr<const api::ApiClient> m_SingleShotClient;
+};
+
+/// Matches the results in outputFile and errorFile (either may be empty: absent) to requestIds.
+BatchRun matchResults(const std::vector<std::string>& requestIds, const std::string& outputFile, const std::string& errorFile);
+
+} // namespace openai_batch::workflow

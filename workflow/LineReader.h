@@ -1,0 +1,46 @@
+// LineReader: the lines of a JSONL file or stream, one at a time, through one fixed buffer.
+#pragma once
+
+#include <cstddef>
+#include <fstream>
+#include <istream>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace openai_batch::workflow {
+
+class LineReader
+{
+public:
+    /// A line longer than this is refused: the reader holds one line at a time.
+    static constexpr size_t maxLineBytes = 512 * 1024 * 1024;
+
+    /// A file that cannot be opened throws std::runtime_error naming it and the reason.
+    explicit LineReader(const std::string& path);
+    /// Reads from stream, which must outlive the reader.
+    explicit LineReader(std::istream& stream);
+
+    /// The next line without its "\n" or "\r\n" (the last line may lack them); false at the end. The
+    /// view is valid until the next call.
+    bool next(std::string_view& line);
+    /// Lines read so far.
+    size_t lineNumber() const { return m_LineNumber; }
+
+private:
+    bool fillBuffer();
+
+    std::unique_ptr<std::ifstream> m_File;
+    std::istream& m_Stream;
+    std::vector<char> m_Buffer;
+    size_t m_Begin = 0;
+    size_t m_End = 0;
+    std::string m_Line;
+    size_t m_LineNumber = 0;
+};
+
+/// Whether a line holds nothing but spaces and tabs.
+bool isBlank(std::string_view line);
+
+} // namespace openai_batch::workflow

@@ -1,0 +1,108 @@
+// RequestFileWriter: writes a batch input file (BatchRequestInput lines) and refuses, with the line
+// number, what the Batch API would reject after upload.
+#pragma once
+
+#include "workflow/Namespaces.h"
+#include "workflow/ResultFileReader.h"
+
+#include "model/BatchRequestInput.h"
+
+#include <cpprest/json.h>
+
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace openai_batch::workflow {
+
+/// The Batch API's limits on one input file.
+struct RequestFileLimits
+{
+    size_t maxRequests = 50000;
+    uint64_t maxBytes = 200ull * 1024 * 1024;
+};
+
+/// A request the API would reject; nothing of it was written.
+class RequestFileError : public std::invalid_argument
+{
+public:
+    explicit RequestFileError(LineProblem problem);
+    const LineProblem& problem() const noexcept { return m_Problem; }
+
+private:
+    LineProblem m_Problem;
+};
+
+/// The API's checks on a sequence of requests: fields, unique ids, count and size.
+class RequestChecker
+{
+public:
+    RequestChecker(std::string endpoint, RequestFileLimits limits);
+
+    /// Admits the request on lineNumber (lineBytes long, newline included) or says why the API would
+    /// reject it; a refused request is not counted.
+    std::optional<std::string> admit(const std::string& customId, std::string_view method, std::string_view url,
+                                     uint64_t lineBytes, size_t lineNumber);
+    size_t requestCount() const { return m_Count; }
+    uint64_t byteCount() const { return m_Bytes; }
+    const std::string& endpoint() const { return m_Endpoint; }
+
+private:
+    std::string m_Endpoint;
+    RequestFileLimits m_Limits;
+    std::unordered_map<std::string, size_t> m_LineOfId;
+    size_t m_Count = 0;
+    uint64_t m_Bytes = 0;
+};
+
+class RequestFileWriter
+{
+public:
+    /// Creates (or empties) the file at path; one that cannot be created throws std::runtime_error.
+    RequestFileWriter(const std::string& path, std::string endpoint, RequestFileLimits limits = {});
+    /// Writes to stream, which must outlive the writer.
+    RequestFileWriter(std::ostream& stream, std::string endpoint, RequestFileLimits limits = {});
+
+    /// {"custom_id": customId, "method": "POST", "url": <endpoint>, "body": body}. body must be an object.
+    void add(const std::string& customId, const web::json::value& body);
+    /// A prepared request; method and url must match the batch.
+    void add(const model::BatchRequestInput& request);
+    /// A line of JSON written elsewhere, checked the same way and copied as it is.
+    void addLine(std::string_view line);
+
+    size_t requestCount() const { return m_Checker.requestCount(); }
+    uint64_t byteCount() const { return m_Checker.byteCount(); }
+    /// Flushes; throws std::runtime_error if anything could not be written.
+    void finish();
+
+private:
+    void append(const std::string& customId, std::string_view method, std::string_view url, std::string_view line);
+    [[noreturn]] void refuse(const std::string& problem) const;
+
+    std::unique_ptr<std::ofstream> m_File;
+    std::ostream& m_Stream;
+    RequestChecker m_Checker;
+    std::string m_Scratch;
+};
+
+/// What checkRequestFile found.
+struct RequestFileCheck
+{
+    std::vector<LineProblem> problems; ///< every problem the API would find, with its line number
+    std::vector<std::string> customIds; ///< the admitted requests' ids, in file order
+};
+
+/// Checks an existing request file for endpoint, reading it once in constant memory (plus the ids).
+RequestFileCheck checkRequestFile(const std::string& path, const std::string& endpoint, RequestFileLimits limits = {});
+
+/// text as a JSON string literal, quotes included.
+void appendJsonString(std::string& out, std::string_view text);
+
+} // namespace openai_batch::workflow
