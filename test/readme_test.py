@@ -1,4 +1,5 @@
-"""The README shows code that the build compiles: its quick start is examples/quick_start.cpp verbatim."""
+"""The README and workflow/README.md show code that the build compiles (files under examples/, verbatim),
+and their links to files in the repository resolve."""
 import os
 import re
 import unittest
@@ -16,10 +17,17 @@ class ReadmeExamples(unittest.TestCase):
         blocks = re.findall(r"```cpp\n(.*?)```", read("README.md"), re.S)
         self.assertIn(read("examples/quick_start.cpp"), blocks)
 
+    def test_workflow_page_shows_the_compiled_example(self):
+        blocks = re.findall(r"```cpp\n(.*?)```", read("workflow/README.md"), re.S)
+        self.assertIn(read("examples/run_batch.cpp"), blocks)
+
     def test_links_to_local_files_resolve(self):
-        for target in re.findall(r"\]\(((?!https?://|#)[^)#]+)", read("README.md")):
-            with self.subTest(target=target):
-                self.assertTrue(os.path.exists(os.path.join(ROOT, target)), target)
+        for page in ("README.md", "workflow/README.md"):
+            prose = re.sub(r"```.*?```", "", read(page), flags=re.S)  # code is not links
+            for target in re.findall(r"\]\(((?!https?://|#)[^)#]+)", prose):
+                with self.subTest(page=page, target=target):
+                    path = os.path.join(ROOT, os.path.dirname(page), target)
+                    self.assertTrue(os.path.exists(path), target)
 
 
 if __name__ == "__main__":

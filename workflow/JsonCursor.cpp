@@ -356,57 +356,31 @@ void JsonCursor::scanUtf8(const unsigned char*& at, const unsigned char* end)
 
 void JsonCursor::scanNumber()
 {
-    const auto digitAt = [this](size_t i) { return i < m_Text.size() && m_Text[i] >= '0' && m_Text[i] <= '9'; };
-    size_t i = m_Position;
-    if (i < m_Text.size() && m_Text[i] == '-')
-    {
-        ++i;
-    }
-    if (!digitAt(i))
-    {
-        m_Position = i;
-        fail("invalid number");
-    }
-    if (m_Text[i] == '0')
-    {
-        ++i;
-    }
-    else
-    {
-        while (digitAt(i))
-        {
-            ++i;
-        }
-    }
-    if (i < m_Text.size() && m_Text[i] == '.')
-    {
-        ++i;
-        if (!digitAt(i))
+    const auto at = [this](size_t i, const char* set) {
+        return i < m_Text.size() && m_Text[i] != '\0' && std::strchr(set, m_Text[i]) != nullptr;
+    };
+    // One or more digits from i; where the number went wrong otherwise.
+    const auto digits = [this, &at](size_t i) {
+        if (!at(i, "0123456789"))
         {
             m_Position = i;
             fail("invalid number");
         }
-        while (digitAt(i))
+        while (at(i, "0123456789"))
         {
             ++i;
         }
-    }
-    if (i < m_Text.size() && (m_Text[i] == 'e' || m_Text[i] == 'E'))
+        return i;
+    };
+    size_t i = m_Position + (at(m_Position, "-") ? 1 : 0);
+    i = at(i, "0") ? i + 1 : digits(i); // no leading zeros: "01" ends after the 0
+    if (at(i, "."))
     {
-        ++i;
-        if (i < m_Text.size() && (m_Text[i] == '+' || m_Text[i] == '-'))
-        {
-            ++i;
-        }
-        if (!digitAt(i))
-        {
-            m_Position = i;
-            fail("invalid number");
-        }
-        while (digitAt(i))
-        {
-            ++i;
-        }
+        i = digits(i + 1);
+    }
+    if (at(i, "eE"))
+    {
+        i = digits(i + 1 + (at(i + 1, "+-") ? 1 : 0));
     }
     m_Position = i;
 }

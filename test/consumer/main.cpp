@@ -1,10 +1,13 @@
-// Uses the installed headers and library: reads a batch, checks a request, and has the installed API
-// layer refuse an empty id before sending. Exit 0 when all three behave.
+// Uses the installed headers and library: reads a batch, checks a request, has the installed API layer
+// refuse an empty id before sending, and writes a request line with the workflow layer. Exit 0 when all
+// four behave.
 #include "api/BatchApi.h"
+#include "workflow/RequestFileWriter.h"
 #include "model/Batch.h"
 #include "model/CreateBatchRequest.h"
 
 #include <iostream>
+#include <sstream>
 
 using namespace org::openapitools::client::model;
 
@@ -33,8 +36,12 @@ int main()
     {
         emptyIdRefused = true;
     }
+    std::ostringstream requests;
+    openai_batch::workflow::RequestFileWriter writer(requests, "/v1/embeddings");
+    writer.add("r1", web::json::value::parse(_XPLATSTR(R"({"model": "m", "input": "x"})")));
+    const bool wrote = requests.str() == R"({"custom_id":"r1","method":"POST","url":"/v1/embeddings","body":{"input":"x","model":"m"}})" "\n";
     const bool ok = read && batch.getStatus() == Batch::StatusEnum::FINALIZING && batch.getCreatedAt() == 4102444800
-        && refused && emptyIdRefused;
+        && refused && emptyIdRefused && wrote;
     std::cout << (ok ? "consumer: ok" : "consumer: FAILED") << "\n";
     return ok ? 0 : 1;
 }

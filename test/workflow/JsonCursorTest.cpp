@@ -67,6 +67,13 @@ INSTANTIATE_TEST_SUITE_P(Documents, JsonCursorRefuses,
                                            Broken{"", "unexpected end of JSON at byte 1"},
                                            Broken{"'a'", "unexpected character ''' at byte 1"}));
 
+TEST(JsonCursor, RefusesNulBytesOutsideStrings)
+{
+    EXPECT_EQ(check(std::string("1\0", 2)), "unexpected text after the JSON value at byte 2");
+    EXPECT_EQ(check(std::string("[1,\0]", 5)), "unexpected character '\0' at byte 4");
+    EXPECT_EQ(check(std::string("\"a\0\"", 4)), "control character in a string at byte 3");
+}
+
 TEST(JsonCursor, RefusesNestingDeeperThanTheLimit)
 {
     EXPECT_EQ(check(std::string(256, '[') + std::string(256, ']')), "ok");

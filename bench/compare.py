@@ -1,0 +1,141 @@
+"""Runs the JSONL benchmarks side by side, in one run on the same files, and prints a table.
+
+    python3 bench/compare.py                 # after scripts/setup.sh: 50,000 lines (about 80 MB), and 4x that
+    python3 bench/compare.py --lines 2000 --repeat 1   # a quick look
+
+Reading an output file, typed, line by line: our ResultFileReader (build/bench/read_results) against
+Python's json.loads per line and Node's JSON.parse per line, each in its own process. Writing 50,000
+request lines: our RequestFileWriter against a Python json.dumps loop. Throughput is the file size over
+the process's wall time (best of --repeat runs); peak RSS is the VmHWM each process reads from
+/proc/self/status as it ends (rusage would count the forking Python parent's pages too). The 4x file
+shows whether memory grows with the file.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+PYTHON_READER = r"""
+import json, sys
+lines = succeeded = 0
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        lines += 1
+        r = d.get("response")
+        if d.get("error") is None and r and 200 <= r["status_code"] < 300:
+            succeeded += 1
+print(lines, succeeded, [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1])
+"""
+
+NODE_READER = r"""
+const fs = require("fs");
+const lines = require("readline").createInterface({input: fs.createReadStream(process.argv[1]), crlfDelay: Infinity});
+let count = 0, succeeded = 0;
+lines.on("line", (line) => {
+  if (!line.trim()) return;
+  const d = JSON.parse(line);
+  count++;
+  const r = d.response;
+  if (d.error == null && r && r.status_code >= 200 && r.status_code < 300) succeeded++;
+});
+lines.on("close", () => {
+  const hwm = fs.readFileSync("/proc/self/status", "utf8").split("\n").find((l) => l.startsWith("VmHWM")).split(/\s+/)[1];
+  console.log(count, succeeded, hwm);
+});
+"""
+
+PYTHON_WRITER = r"""
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(int(sys.argv[2])):
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content":
+                f"Summarise document number {i} in three sentences, keeping every figure it gives."}], "max_tokens": 1000}
+        f.write(json.dumps({"custom_id": f"request-{i}", "method": "POST", "url": "/v1/chat/completions", "body": body}) + "\n")
+print([l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1])
+"""
+
+
+def run(command):
+    """(wall seconds, stdout fields) of one process; its last field is its VmHWM in KiB."""
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"compare.py: {' '.join(command[:2])} failed: {result.stderr.strip()}")
+    return elapsed, result.stdout.split()
+
+
+def best(command, repeat):
+    """(best seconds, peak RSS in MiB over the runs, the first run's fields)."""
+    runs = [run(command) for _ in range(repeat)]
+    return min(r[0] for r in runs), max(int(r[1][-1]) for r in runs) / 1024.0, runs[0][1]
+
+
+def make_file(path, lines, copies):
+    if not os.path.exists(path):
+        subprocess.run([sys.executable, os.path.join(HERE, "make_output_file.py"), path, "--lines", str(lines),
+                        "--copies", str(copies)], check=True)
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"), help="the CMake build directory")
+    parser.add_argument("--lines", type=int, default=50000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    work = os.path.join(args.build, "bench-data")
+    os.makedirs(work, exist_ok=True)
+    reader = os.path.join(args.build, "bench", "read_results")
+    writer = os.path.join(args.build, "bench", "write_requests")
+    one = make_file(os.path.join(work, f"output-{args.lines}.jsonl"), args.lines, 1)
+    four = make_file(os.path.join(work, f"output-{args.lines}x4.jsonl"), args.lines, 4)
+
+    print(f"Reading a batch output file, typed, line by line (best of {args.repeat}; wall time per process)\n")
+    print("| reader | file | MB | MB/s | peak RSS MiB | ours vs this |")
+    print("|---|---|---:|---:|---:|---:|")
+    ours = {}
+    for label, path in (("1x", one), ("4x", four)):
+        megabytes = os.path.getsize(path) / 1e6
+        results = {}
+        for name, command in (("ours (ResultFileReader)", [reader, path]),
+                              ("Python json.loads", [sys.executable, "-c", PYTHON_READER, path]),
+                              ("Node JSON.parse", ["node", "-e", NODE_READER, path])):
+            seconds, rss, fields = best(command, args.repeat)
+            results[name] = (megabytes / seconds, rss, fields)
+        ours[label] = results["ours (ResultFileReader)"]
+        counts = {name: r[2][0] for name, r in results.items()}
+        if len(set(counts.values())) != 1:
+            sys.exit(f"compare.py: the readers disagree on the line count: {counts}")
+        for name, (speed, rss, _) in results.items():
+            ratio = ours[label][0] / speed
+            print(f"| {name} | {label} | {megabytes:.0f} | {speed:.0f} | {rss:.1f} | {ratio:.2f}x |")
+
+    count = args.lines
+    print(f"\nWriting {count} request lines (best of {args.repeat})\n")
+    print("| writer | MB/s | lines/s | peak RSS MiB | ours vs this |")
+    print("|---|---:|---:|---:|---:|")
+    written = {}
+    for name, command, out in (("ours (RequestFileWriter)", [writer, os.path.join(work, "requests-ours.jsonl"), str(count)],
+                                os.path.join(work, "requests-ours.jsonl")),
+                               ("Python json.dumps", [sys.executable, "-c", PYTHON_WRITER, os.path.join(work, "requests-py.jsonl"),
+                                                      str(count)], os.path.join(work, "requests-py.jsonl"))):
+        seconds, rss, _ = best(command, args.repeat)
+        written[name] = (os.path.getsize(out) / 1e6 / seconds, count / seconds, rss)
+    base = written["ours (RequestFileWriter)"][1]
+    for name, (speed, rate, rss) in written.items():
+        print(f"| {name} | {speed:.0f} | {rate:.0f} | {rss:.1f} | {base / rate:.2f}x |")
+
+    print(f"\nPeak RSS of our reader: {ours['1x'][1]:.1f} MiB for the 1x file, {ours['4x'][1]:.1f} MiB for the 4x file.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
