@@ -1,0 +1,301 @@
+// The local Batch API server, in process, driven by this package's own client: whole jobs, validation
+// failures, cancel, expiry, restart, auth, and the Files API.
+#include "LocalBatchServer.h"
+#include "Responders.h"
+
+#include "api/BatchApi.h"
+#include "api/FilesApi.h"
+#include "workflow/BatchRunner.h"
+#include "workflow/RequestFileWriter.h"
+#include "workflow/ResultFileReader.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+using namespace openai_batch;
+using namespace openai_batch::workflow;
+using std::chrono::milliseconds;
+
+namespace {
+
+class LocalBatchServerTest : public ::testing::Test
+{
+protected:
+    LocalBatchServerTest()
+        : directory(std::filesystem::temp_directory_path() / ("local-server-" + std::to_string(::getpid()) + "-"
+                                                               + ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+    {
+        std::filesystem::remove_all(directory);
+        std::filesystem::create_directories(directory / "run");
+    }
+    ~LocalBatchServerTest() override
+    {
+        server.reset();
+        std::filesystem::remove_all(directory);
+    }
+
+    void start(server::Pacing pacing = {}, const std::string& key = "")
+    {
+        server::ServerOptions options;
+        options.stateDirectory = (directory / "state").string();
+        options.pacing = pacing;
+        options.apiKey = key;
+        server = std::make_unique<server::LocalBatchServer>(options);
+        auto configuration = std::make_shared<api::ApiConfiguration>();
+        configuration->setBaseUrl(server->baseUrl());
+        configuration->setApiKey(key.empty() ? "sk-any" : key);
+        client = std::make_shared<api::ApiClient>(configuration);
+    }
+
+    std::string requestFile(const std::string& endpoint, size_t count, const std::string& name = "requests.jsonl")
+    {
+        const std::string path = (directory / name).string();
+        RequestFileWriter writer(path, endpoint);
+        for (size_t i = 0; i < count; ++i)
+        {
+            const std::string id = "r" + std::to_string(i);
+            writer.add(id, endpoint == "/v1/embeddings"
+                               ? web::json::value::parse(R"({"model": "text-embedding-3-small", "input": "text )" + id + R"("})")
+                               : web::json::value::parse(R"({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello )" + id + R"("}]})"));
+        }
+        writer.finish();
+        return path;
+    }
+
+    RunOptions runOptions(const std::string& path, const std::string& endpoint)
+    {
+        RunOptions options;
+        options.requestFile = path;
+        options.endpoint = endpoint;
+        options.outputDirectory = (directory / "run").string();
+        options.wait.firstInterval = milliseconds(20);
+        options.wait.maxInterval = milliseconds(100);
+        return options;
+    }
+
+    std::shared_ptr<model::Batch> waitUntil(const std::string& id, const std::function<bool(const model::Batch&)>& done)
+    {
+        api::BatchApi batches(client);
+        for (int i = 0; i < 500; ++i)
+        {
+            auto batch = batches.retrieveBatch(id).get();
+            if (done(*batch))
+            {
+                return batch;
+            }
+            std::this_thread::sleep_for(milliseconds(10));
+        }
+        ADD_FAILURE() << "batch " << id << " never reached the expected state";
+        return nullptr;
+    }
+
+    std::filesystem::path directory;
+    std::unique_ptr<server::LocalBatchServer> server;
+    std::shared_ptr<api::ApiClient> client;
+};
+
+std::vector<BatchResult> resultsOf(const std::string& path)
+{
+    std::vector<BatchResult> results;
+    if (path.empty())
+    {
+        return results;
+    }
+    ResultFileReader reader(path);
+    BatchResult result;
+    while (reader.next(result))
+    {
+        results.push_back(result);
+        results.back().body = {};
+        results.back().line = {};
+    }
+    return results;
+}
+
+TEST_F(LocalBatchServerTest, RunsAChatCompletionsBatchToTheEnd)
+{
+    start(server::Pacing{milliseconds(30), milliseconds(5), milliseconds(24 * 3600 * 1000)});
+    const auto run = BatchRunner(client).run(runOptions(requestFile("/v1/chat/completions", 12), "/v1/chat/completions")).get();
+
+    EXPECT_EQ(run.batch->getStatus(), model::Batch::StatusEnum::COMPLETED);
+    EXPECT_EQ(run.succeeded.size(), 12u);
+    EXPECT_TRUE(run.failed.empty());
+    EXPECT_TRUE(run.missing.empty());
+    EXPECT_TRUE(run.batch->inProgressAtIsSet());
+    EXPECT_TRUE(run.batch->finalizingAtIsSet());
+    EXPECT_TRUE(run.batch->completedAtIsSet());
+    EXPECT_EQ(run.batch->getRequestCounts()->getCompleted(), 12);
+    ResultFileReader reader(run.outputFile);
+    BatchResult first;
+    ASSERT_TRUE(reader.next(first));
+    const auto body = first.bodyJson();
+    EXPECT_EQ(body.at("object").as_string(), "chat.completion");
+    EXPECT_EQ(body.at("choices").at(0).at("message").at("content").as_string(), "You said: hello " + first.customId);
+    EXPECT_GT(body.at("usage").at("total_tokens").as_integer(), 0);
+}
+
+TEST_F(LocalBatchServerTest, RunsAnEmbeddingsBatchWithDeterministicVectors)
+{
+    start();
+    const auto run = BatchRunner(client).run(runOptions(requestFile("/v1/embeddings", 3), "/v1/embeddings")).get();
+    ASSERT_EQ(run.succeeded.size(), 3u);
+    const auto results = resultsOf(run.outputFile);
+    ResultFileReader again(run.outputFile);
+    BatchResult result;
+    ASSERT_TRUE(again.next(result));
+    const auto vector = result.bodyJson().at("data").at(0).at("embedding");
+    EXPECT_EQ(vector.size(), 8u);
+    EXPECT_EQ(server::respond("/v1/embeddings", web::json::value::parse(R"({"model": "m", "input": "text )" + result.customId + R"("})"), "x")
+                  .body.at("data").at(0).at("embedding"),
+              vector);
+}
+
+TEST_F(LocalBatchServerTest, AnInvalidInputFileFailsTheBatchWithLineNumbers)
+{
+    start();
+    const std::string path = (directory / "bad.jsonl").string();
+    std::ofstream(path) << R"({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", "messages": []}})" "\n"
+                        << "not json\n"
+                        << R"({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {}})" "\n";
+    api::FilesApi files(client);
+    const auto uploaded = files.createFile(model::HttpContent::fromFile(path), "batch").get();
+    auto request = std::make_shared<model::CreateBatchRequest>();
+    request->setInputFileId(uploaded->getId());
+    request->setEndpoint(model::CreateBatchRequest::EndpointEnum::V1_CHAT_COMPLETIONS);
+    request->setCompletionWindow(model::CreateBatchRequest::CompletionWindowEnum::_24H);
+    const auto created = api::BatchApi(client).createBatch(request).get();
+
+    const auto failed = waitUntil(created->getId(), [](const model::Batch& b) { return b.getStatusString() == "failed"; });
+    ASSERT_TRUE(failed && failed->getErrors());
+    const auto& errors = failed->getErrors()->getData();
+    ASSERT_EQ(errors.size(), 2u);
+    EXPECT_EQ(errors[0]->getLine(), 2);
+    EXPECT_EQ(errors[1]->getLine(), 3);
+    EXPECT_EQ(errors[1]->getMessage(), "custom_id 'a' is already used on line 1");
+    EXPECT_TRUE(failed->failedAtIsSet());
+}
+
+TEST_F(LocalBatchServerTest, CancelMidRunKeepsPartialResults)
+{
+    start(server::Pacing{milliseconds(0), milliseconds(40), milliseconds(24 * 3600 * 1000)});
+    api::FilesApi files(client);
+    const auto uploaded = files.createFile(model::HttpContent::fromFile(requestFile("/v1/chat/completions", 40)), "batch").get();
+    auto request = std::make_shared<model::CreateBatchRequest>();
+    request->setInputFileId(uploaded->getId());
+    request->setEndpoint(model::CreateBatchRequest::EndpointEnum::V1_CHAT_COMPLETIONS);
+    request->setCompletionWindow(model::CreateBatchRequest::CompletionWindowEnum::_24H);
+    api::BatchApi batches(client);
+    const auto created = batches.createBatch(request).get();
+    waitUntil(created->getId(), [](const model::Batch& b) { return b.getRequestCounts() && b.getRequestCounts()->getCompleted() >= 3; });
+
+    EXPECT_EQ(batches.cancelBatch(created->getId()).get()->getStatusString(), "cancelling");
+    const auto cancelled = waitUntil(created->getId(), [](const model::Batch& b) { return b.getStatusString() == "cancelled"; });
+
+    ASSERT_TRUE(cancelled);
+    const int64_t completed = cancelled->getRequestCounts()->getCompleted();
+    EXPECT_GE(completed, 3);
+    EXPECT_LT(completed, 40);
+    ASSERT_TRUE(cancelled->outputFileIdIsSet());
+    std::ostringstream output;
+    files.downloadFileTo(cancelled->getOutputFileId(), output).get();
+    const std::string lines = output.str();
+    EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), completed);
+    EXPECT_THROW(batches.cancelBatch(created->getId()).get(), api::ApiException);
+}
+
+TEST_F(LocalBatchServerTest, ExpiryGivesPartialResultsAndBatchExpiredErrors)
+{
+    start(server::Pacing{milliseconds(0), milliseconds(100), milliseconds(1500)});
+    const auto run = BatchRunner(client).run(runOptions(requestFile("/v1/chat/completions", 30), "/v1/chat/completions")).get();
+
+    EXPECT_EQ(run.batch->getStatus(), model::Batch::StatusEnum::EXPIRED);
+    EXPECT_FALSE(run.succeeded.empty());
+    EXPECT_LT(run.succeeded.size(), 30u);
+    EXPECT_EQ(run.succeeded.size() + run.failed.size(), 30u);
+    EXPECT_TRUE(run.missing.empty());
+    for (const auto& failed : run.failed)
+    {
+        EXPECT_EQ(failed.code, "batch_expired");
+    }
+    EXPECT_TRUE(run.batch->expiredAtIsSet());
+}
+
+TEST_F(LocalBatchServerTest, ARestartMidBatchLosesNothingAndRepeatsNothing)
+{
+    start(server::Pacing{milliseconds(0), milliseconds(30), milliseconds(24 * 3600 * 1000)});
+    api::FilesApi files(client);
+    const auto uploaded = files.createFile(model::HttpContent::fromFile(requestFile("/v1/chat/completions", 30)), "batch").get();
+    auto request = std::make_shared<model::CreateBatchRequest>();
+    request->setInputFileId(uploaded->getId());
+    request->setEndpoint(model::CreateBatchRequest::EndpointEnum::V1_CHAT_COMPLETIONS);
+    request->setCompletionWindow(model::CreateBatchRequest::CompletionWindowEnum::_24H);
+    const std::string id = utility::conversions::to_utf8string(api::BatchApi(client).createBatch(request).get()->getId());
+    waitUntil(id, [](const model::Batch& b) { return b.getRequestCounts() && b.getRequestCounts()->getCompleted() >= 5; });
+
+    server.reset(); // stop mid-batch
+    start(server::Pacing{milliseconds(0), milliseconds(30), milliseconds(24 * 3600 * 1000)});
+    const auto done = waitUntil(id, [](const model::Batch& b) { return b.getStatusString() == "completed"; });
+
+    ASSERT_TRUE(done);
+    EXPECT_EQ(done->getRequestCounts()->getCompleted(), 30);
+    api::FilesApi restartedFiles(client); // the new server listens on a new port
+    std::ostringstream output;
+    restartedFiles.downloadFileTo(done->getOutputFileId(), output).get();
+    std::istringstream lines(output.str());
+    ResultFileReader reader(lines);
+    std::set<std::string> ids;
+    BatchResult result;
+    size_t count = 0;
+    while (reader.next(result))
+    {
+        ids.insert(result.customId);
+        ++count;
+    }
+    EXPECT_EQ(count, 30u);
+    EXPECT_EQ(ids.size(), 30u);
+    EXPECT_TRUE(restartedFiles.retrieveFile(uploaded->getId()).get()->idIsSet()) << "the uploaded file survived the restart";
+}
+
+TEST_F(LocalBatchServerTest, ChecksTheBearerKeyAndNeverEchoesIt)
+{
+    start({}, "sk-right");
+    auto configuration = std::make_shared<api::ApiConfiguration>(*client->getConfiguration());
+    configuration->setApiKey("sk-wrong-secret");
+    try
+    {
+        api::BatchApi(std::make_shared<api::ApiClient>(configuration)).listBatches(boost::none, boost::none).get();
+        FAIL() << "a wrong key was accepted";
+    }
+    catch (const api::ApiException& error)
+    {
+        EXPECT_EQ(error.getStatus(), 401);
+        EXPECT_EQ(error.getError()->code, "invalid_api_key");
+        EXPECT_FALSE(error.getRequestId().empty());
+        EXPECT_EQ(error.getBody().find("sk-wrong-secret"), std::string::npos);
+    }
+    EXPECT_NO_THROW(api::BatchApi(client).listBatches(boost::none, boost::none).get());
+}
+
+TEST_F(LocalBatchServerTest, ServesTheFilesApi)
+{
+    start();
+    api::FilesApi files(client);
+    const std::string path = requestFile("/v1/chat/completions", 2);
+    const auto uploaded = files.createFile(model::HttpContent::fromFile(path), "batch").get();
+    std::ifstream in(path, std::ios::binary);
+    const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+    EXPECT_EQ(uploaded->getBytes(), static_cast<int64_t>(content.size()));
+    EXPECT_EQ(files.downloadFile(uploaded->getId()).get(), content);
+    EXPECT_EQ(files.listFiles(utility::string_t("batch"), boost::none, boost::none, boost::none).get()->getData().size(), 1u);
+    EXPECT_TRUE(files.deleteFile(uploaded->getId()).get()->isDeleted());
+    EXPECT_THROW(files.retrieveFile(uploaded->getId()).get(), api::ApiException);
+    EXPECT_THROW(files.createFile(model::HttpContent::fromFile(path), "nonsense").get(), api::ApiException);
+}
+
+} // namespace

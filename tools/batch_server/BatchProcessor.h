@@ -1,0 +1,57 @@
+// BatchProcessor: moves batches through the real lifecycle as time passes.
+//
+// validating -> in_progress -> finalizing -> completed; validating -> failed (an input file the API
+// would reject, with line numbers); in_progress -> expired (the completion window passed: finished
+// requests stay in the output file, the rest go to the error file as batch_expired); cancelling ->
+// cancelled (partial results kept). Every *_at and request_counts stay current. Progress is saved
+// after each step, so a restarted server carries on where it stopped, without repeating a request.
+#pragma once
+
+#include "BatchState.h"
+
+#include <chrono>
+#include <functional>
+
+namespace openai_batch::server {
+
+struct Pacing
+{
+    /// How long validating, finalizing and cancelling each last.
+    std::chrono::milliseconds stepTime{0};
+    /// How long each request takes while in_progress (0: all at once).
+    std::chrono::milliseconds requestTime{0};
+    /// The completion window in effect ("24h" unless shortened, to show expiry).
+    std::chrono::milliseconds completionWindow{24 * 3600 * 1000};
+};
+
+class BatchProcessor
+{
+public:
+    /// nowMs: Unix time in milliseconds (tests pass their own clock).
+    BatchProcessor(BatchState& state, Pacing pacing, std::function<int64_t()> nowMs);
+
+    /// Moves every batch as far as the time allows. Safe to call at any rate.
+    void advance();
+    /// A new batch's progress record starts now.
+    void started(const std::string& batchId);
+    /// Asks for cancellation (validating, in_progress, finalizing become cancelling); false otherwise.
+    bool cancel(const std::string& batchId);
+
+    const Pacing& pacing() const { return m_Pacing; }
+    int64_t now() const { return m_Now(); }
+
+private:
+    void advance(web::json::value batch);
+    void validate(web::json::value& batch, RunProgress& progress);
+    void run(web::json::value& batch, RunProgress& progress, size_t upTo);
+    void expire(web::json::value& batch, RunProgress& progress);
+    void publishFiles(web::json::value& batch, RunProgress& progress);
+    void enter(web::json::value& batch, RunProgress& progress, const char* status, const char* timestampField);
+
+    BatchState& m_State;
+    Pacing m_Pacing;
+    std::function<int64_t()> m_Now;
+    std::mutex m_Mutex;
+};
+
+} // namespace openai_batch::server

@@ -1,0 +1,61 @@
+// LocalBatchServer: the Batch and Files API of openapi.yaml on 127.0.0.1, backed by a state directory.
+#pragma once
+
+#include "BatchProcessor.h"
+#include "BatchState.h"
+
+#include <cpprest/http_listener.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace openai_batch::server {
+
+struct ServerOptions
+{
+    uint16_t port = 0;          ///< 0: a free port
+    std::string apiKey;         ///< empty: any bearer key is accepted (a missing one never is)
+    std::string stateDirectory; ///< where files and batches live
+    Pacing pacing;
+};
+
+class LocalBatchServer
+{
+public:
+    /// Opens the state directory and starts listening; throws std::runtime_error if it cannot.
+    explicit LocalBatchServer(ServerOptions options);
+    ~LocalBatchServer();
+    LocalBatchServer(const LocalBatchServer&) = delete;
+    LocalBatchServer& operator=(const LocalBatchServer&) = delete;
+
+    /// http://127.0.0.1:<port>/v1, what clients use as their base URL.
+    std::string baseUrl() const;
+    uint16_t port() const { return m_Port; }
+
+private:
+    void handle(web::http::http_request request);
+    void route(web::http::http_request& request, const std::string& path, const std::string& requestId);
+    void createFile(web::http::http_request& request, const std::string& requestId);
+    void createBatch(web::http::http_request& request, const std::string& requestId);
+    void listBatches(web::http::http_request& request, const std::string& requestId);
+    void listFiles(web::http::http_request& request, const std::string& requestId);
+    void downloadFile(web::http::http_request& request, const std::string& id, const std::string& requestId);
+    void tick();
+
+    ServerOptions m_Options;
+    BatchState m_State;
+    BatchProcessor m_Processor;
+    uint16_t m_Port = 0;
+    std::unique_ptr<web::http::experimental::listener::http_listener> m_Listener;
+    std::atomic<uint64_t> m_RequestCount{0};
+    std::atomic<bool> m_Stopping{false};
+    std::mutex m_TickMutex;
+    std::condition_variable m_TickWake;
+    std::thread m_Ticker;
+};
+
+} // namespace openai_batch::server

@@ -1,0 +1,268 @@
+#include "Responders.h"
+
+#include <functional>
+#include <sstream>
+
+namespace openai_batch::server {
+
+namespace {
+
+using web::json::value;
+
+size_t wordCount(const std::string& text)
+{
+    std::istringstream words(text);
+    std::string word;
+    size_t count = 0;
+    while (words >> word)
+    {
+        ++count;
+    }
+    return count;
+}
+
+/// A message's text: a string, or the text parts of an array of content parts.
+std::string contentText(const value& content)
+{
+    if (content.is_string())
+    {
+        return content.as_string();
+    }
+    std::string text;
+    if (content.is_array())
+    {
+        for (const auto& part : content.as_array())
+        {
+            if (part.is_object() && part.has_string_field("text"))
+            {
+                text += (text.empty() ? "" : " ") + part.at("text").as_string();
+            }
+        }
+    }
+    return text;
+}
+
+EndpointReply invalid(const std::string& message, const std::string& param)
+{
+    return EndpointReply{400, errorBody(message, "invalid_request_error", param, "invalid_value")};
+}
+
+value usage(size_t prompt, size_t completion, const char* inputName, const char* outputName)
+{
+    value counts = value::object(true);
+    counts[inputName] = value::number(static_cast<uint64_t>(prompt));
+    counts[outputName] = value::number(static_cast<uint64_t>(completion));
+    counts["total_tokens"] = value::number(static_cast<uint64_t>(prompt + completion));
+    return counts;
+}
+
+EndpointReply chatCompletion(const value& body, const std::string& customId)
+{
+    if (!body.has_array_field("messages") || body.at("messages").as_array().size() == 0)
+    {
+        return invalid("'messages' must be a non-empty array.", "messages");
+    }
+    std::string lastUser;
+    size_t promptWords = 0;
+    for (const auto& message : body.at("messages").as_array())
+    {
+        if (!message.is_object() || !message.has_string_field("role") || !message.has_field("content"))
+        {
+            return invalid("Each message needs a 'role' and 'content'.", "messages");
+        }
+        const std::string text = contentText(message.at("content"));
+        promptWords += wordCount(text);
+        if (message.at("role").as_string() == "user")
+        {
+            lastUser = text;
+        }
+    }
+    const std::string reply = "You said: " + lastUser;
+    value answer = value::object(true);
+    answer["role"] = value::string("assistant");
+    answer["content"] = value::string(reply);
+    answer["refusal"] = value::null();
+    value choice = value::object(true);
+    choice["index"] = value::number(0);
+    choice["message"] = answer;
+    choice["logprobs"] = value::null();
+    choice["finish_reason"] = value::string("stop");
+    value completion = value::object(true);
+    completion["id"] = value::string("chatcmpl-" + customId);
+    completion["object"] = value::string("chat.completion");
+    completion["created"] = value::number(1700000000);
+    completion["model"] = body.at("model");
+    completion["choices"] = value::array({choice});
+    completion["usage"] = usage(promptWords, wordCount(reply), "prompt_tokens", "completion_tokens");
+    completion["system_fingerprint"] = value::string("fp_local");
+    return EndpointReply{200, completion};
+}
+
+EndpointReply textCompletion(const value& body, const std::string& customId)
+{
+    if (!body.has_field("prompt") || !(body.at("prompt").is_string() || body.at("prompt").is_array()))
+    {
+        return invalid("'prompt' must be a string or an array of strings.", "prompt");
+    }
+    const value& prompts = body.at("prompt");
+    const bool firstIsText = prompts.is_array() && prompts.size() > 0 && prompts.at(0).is_string();
+    const std::string prompt = prompts.is_string() ? prompts.as_string() : firstIsText ? prompts.at(0).as_string() : "";
+    value choice = value::object(true);
+    choice["text"] = value::string(" You said: " + prompt);
+    choice["index"] = value::number(0);
+    choice["logprobs"] = value::null();
+    choice["finish_reason"] = value::string("stop");
+    value completion = value::object(true);
+    completion["id"] = value::string("cmpl-" + customId);
+    completion["object"] = value::string("text_completion");
+    completion["created"] = value::number(1700000000);
+    completion["model"] = body.at("model");
+    completion["choices"] = value::array({choice});
+    completion["usage"] = usage(wordCount(prompt), wordCount(prompt) + 2, "prompt_tokens", "completion_tokens");
+    return EndpointReply{200, completion};
+}
+
+/// A unit-length-ish vector of 8 numbers derived from the text: equal texts, equal vectors.
+value embeddingOf(const std::string& text)
+{
+    std::vector<value> numbers;
+    size_t seed = std::hash<std::string>{}(text);
+    for (int i = 0; i < 8; ++i)
+    {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        numbers.push_back(value::number(static_cast<double>((seed >> 33) % 20001) / 10000.0 - 1.0));
+    }
+    return value::array(numbers);
+}
+
+EndpointReply embeddings(const value& body)
+{
+    std::vector<std::string> inputs;
+    if (body.has_string_field("input"))
+    {
+        inputs.push_back(body.at("input").as_string());
+    }
+    else if (body.has_array_field("input"))
+    {
+        for (const auto& item : body.at("input").as_array())
+        {
+            if (!item.is_string())
+            {
+                return invalid("'input' must be a string or an array of strings.", "input");
+            }
+            inputs.push_back(item.as_string());
+        }
+    }
+    if (inputs.empty())
+    {
+        return invalid("'input' must be a non-empty string or array of strings.", "input");
+    }
+    std::vector<value> data;
+    size_t words = 0;
+    for (size_t i = 0; i < inputs.size(); ++i)
+    {
+        value item = value::object(true);
+        item["object"] = value::string("embedding");
+        item["index"] = value::number(static_cast<uint64_t>(i));
+        item["embedding"] = embeddingOf(inputs[i]);
+        data.push_back(item);
+        words += wordCount(inputs[i]);
+    }
+    value reply = value::object(true);
+    reply["object"] = value::string("list");
+    reply["data"] = value::array(data);
+    reply["model"] = body.at("model");
+    value counts = value::object(true);
+    counts["prompt_tokens"] = value::number(static_cast<uint64_t>(words));
+    counts["total_tokens"] = value::number(static_cast<uint64_t>(words));
+    reply["usage"] = counts;
+    return EndpointReply{200, reply};
+}
+
+EndpointReply response(const value& body, const std::string& customId)
+{
+    if (!body.has_field("input"))
+    {
+        return invalid("'input' is required.", "input");
+    }
+    const value& input = body.at("input");
+    std::string text = input.is_string() ? input.as_string() : std::string();
+    if (input.is_array())
+    {
+        for (const auto& item : input.as_array())
+        {
+            if (item.is_object() && item.has_field("content") && (!item.has_string_field("role") || item.at("role").as_string() == "user"))
+            {
+                text = contentText(item.at("content"));
+            }
+        }
+    }
+    const std::string reply = "You said: " + text;
+    value part = value::object(true);
+    part["type"] = value::string("output_text");
+    part["text"] = value::string(reply);
+    part["annotations"] = value::array();
+    value message = value::object(true);
+    message["type"] = value::string("message");
+    message["id"] = value::string("msg_" + customId);
+    message["status"] = value::string("completed");
+    message["role"] = value::string("assistant");
+    message["content"] = value::array({part});
+    value result = value::object(true);
+    result["id"] = value::string("resp_" + customId);
+    result["object"] = value::string("response");
+    result["created_at"] = value::number(1700000000);
+    result["status"] = value::string("completed");
+    result["model"] = body.at("model");
+    result["output"] = value::array({message});
+    result["usage"] = usage(wordCount(text), wordCount(reply), "input_tokens", "output_tokens");
+    return EndpointReply{200, result};
+}
+
+} // namespace
+
+web::json::value errorBody(const std::string& message, const std::string& type, const std::string& param,
+                           const std::string& code)
+{
+    value error = value::object(true);
+    error["message"] = value::string(message);
+    error["type"] = value::string(type);
+    error["param"] = param.empty() ? value::null() : value::string(param);
+    error["code"] = code.empty() ? value::null() : value::string(code);
+    value body = value::object(true);
+    body["error"] = error;
+    return body;
+}
+
+bool isSupportedEndpoint(const std::string& endpoint)
+{
+    return endpoint == "/v1/chat/completions" || endpoint == "/v1/completions" || endpoint == "/v1/embeddings"
+        || endpoint == "/v1/responses";
+}
+
+EndpointReply respond(const std::string& endpoint, const web::json::value& body, const std::string& customId)
+{
+    if (!body.is_object() || !body.has_string_field("model"))
+    {
+        return invalid("'model' is required.", "model");
+    }
+    if (endpoint == "/v1/chat/completions")
+    {
+        return chatCompletion(body, customId);
+    }
+    if (endpoint == "/v1/completions")
+    {
+        return textCompletion(body, customId);
+    }
+    if (endpoint == "/v1/embeddings")
+    {
+        return embeddings(body);
+    }
+    if (endpoint == "/v1/responses")
+    {
+        return response(body, customId);
+    }
+    return invalid("The local server does not run " + endpoint + ".", "url");
+}
+
+} // namespace openai_batch::server
