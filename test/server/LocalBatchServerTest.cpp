@@ -6,6 +6,7 @@
 #include "api/BatchApi.h"
 #include "api/FilesApi.h"
 #include "workflow/BatchRunner.h"
+#include "workflow/Pagination.h"
 #include "workflow/RequestFileWriter.h"
 #include "workflow/ResultFileReader.h"
 
@@ -39,12 +40,13 @@ protected:
         std::filesystem::remove_all(directory);
     }
 
-    void start(server::Pacing pacing = {}, const std::string& key = "")
+    void start(server::Pacing pacing = {}, const std::string& key = "", std::vector<server::FaultRule> faults = {})
     {
         server::ServerOptions options;
         options.stateDirectory = (directory / "state").string();
         options.pacing = pacing;
         options.apiKey = key;
+        options.faults = std::move(faults);
         server = std::make_unique<server::LocalBatchServer>(options);
         auto configuration = std::make_shared<api::ApiConfiguration>();
         configuration->setBaseUrl(server->baseUrl());
@@ -279,6 +281,60 @@ TEST_F(LocalBatchServerTest, ChecksTheBearerKeyAndNeverEchoesIt)
         EXPECT_EQ(error.getBody().find("sk-wrong-secret"), std::string::npos);
     }
     EXPECT_NO_THROW(api::BatchApi(client).listBatches(boost::none, boost::none).get());
+}
+
+TEST_F(LocalBatchServerTest, AJobCompletesThroughInjected429sAnd5xxWithEveryResultOnce)
+{
+    start(server::Pacing{milliseconds(20), milliseconds(2), milliseconds(24 * 3600 * 1000)}, "",
+          {server::FaultRule::parse("429:nth=4"), server::FaultRule::parse("500:rate=0.1"), server::FaultRule::parse("503:nth=9")});
+    // Enough retries that a run of faults cannot exhaust them (each rule hits at most every other request).
+    auto configuration = std::make_shared<api::ApiConfiguration>(*client->getConfiguration());
+    configuration->getRetryOptions().maxRetries = 10;
+    configuration->getRetryOptions().baseDelay = milliseconds(5);
+    configuration->getRetryOptions().maxDelay = milliseconds(40);
+    client = std::make_shared<api::ApiClient>(configuration);
+
+    RunOptions options = runOptions(requestFile("/v1/chat/completions", 25), "/v1/chat/completions");
+    options.createAttempts = 10;
+    const auto run = BatchRunner(client).run(options).get();
+
+    EXPECT_EQ(run.batch->getStatus(), model::Batch::StatusEnum::COMPLETED);
+    std::set<std::string> unique(run.succeeded.begin(), run.succeeded.end());
+    EXPECT_EQ(run.succeeded.size(), 25u);
+    EXPECT_EQ(unique.size(), 25u);
+    EXPECT_TRUE(run.failed.empty());
+    EXPECT_TRUE(run.missing.empty());
+    EXPECT_EQ(collectAll(batchPages(api::BatchApi(client))).get().size(), 1u) << "exactly one batch despite the faults";
+}
+
+TEST(FaultRule, ParsesTheFlagsAndRefusesNonsense)
+{
+    const auto rule = server::FaultRule::parse("429:rate=0.25");
+    EXPECT_EQ(rule.status, 429);
+    EXPECT_DOUBLE_EQ(rule.rate, 0.25);
+    EXPECT_EQ(server::FaultRule::parse("500:nth=3").everyNth, 3u);
+    EXPECT_EQ(server::FaultRule::parse("slow=250:rate=1").delay, milliseconds(250));
+    for (const char* bad : {"418:rate=0.1", "429", "500:rate=2", "500:nth=0", "slow=x:rate=1", "503:often"})
+    {
+        EXPECT_THROW(server::FaultRule::parse(bad), std::invalid_argument) << bad;
+    }
+}
+
+TEST(FaultPlan, EveryNthIsExactAndRatesAreRepeatableForASeed)
+{
+    server::FaultPlan nth({server::FaultRule::parse("500:nth=3")}, 1);
+    std::vector<int> statuses;
+    for (int i = 0; i < 6; ++i)
+    {
+        statuses.push_back(nth.next().status);
+    }
+    EXPECT_EQ(statuses, (std::vector<int>{0, 0, 500, 0, 0, 500}));
+    server::FaultPlan a({server::FaultRule::parse("429:rate=0.5")}, 42);
+    server::FaultPlan b({server::FaultRule::parse("429:rate=0.5")}, 42);
+    for (int i = 0; i < 50; ++i)
+    {
+        EXPECT_EQ(a.next().status, b.next().status);
+    }
 }
 
 TEST_F(LocalBatchServerTest, ServesTheFilesApi)

@@ -220,6 +220,7 @@ LocalBatchServer::LocalBatchServer(ServerOptions options)
     , m_Processor(m_State, m_Options.pacing, [] {
         return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     })
+    , m_Faults(m_Options.faults, m_Options.faultSeed)
 {
     // Port 0 means "any free one": try free ports until one opens (another process may take one first).
     for (int attempt = 0; attempt < 20 && !m_Listener; ++attempt)
@@ -299,6 +300,26 @@ void LocalBatchServer::handle(http_request request)
         // Never echo the key that was sent.
         sendError(request, 401, "Incorrect API key provided. You can find your API key in your local server's settings.", "",
                   "invalid_api_key", requestId);
+        return;
+    }
+    const Fault fault = m_Faults.next();
+    if (fault.delay.count() > 0)
+    {
+        std::this_thread::sleep_for(fault.delay);
+    }
+    if (fault.status == 429)
+    {
+        web::http::http_response response(429);
+        response.headers().add("x-request-id", requestId);
+        response.headers().add("retry-after-ms", "20");
+        response.headers().add("Retry-After", "1");
+        response.set_body(errorBody("Rate limit reached (injected by the local server).", "requests", "", "rate_limit_exceeded"));
+        request.reply(response);
+        return;
+    }
+    if (fault.status != 0)
+    {
+        sendError(request, fault.status, "The server had an error (injected by the local server).", "", "", requestId);
         return;
     }
     try

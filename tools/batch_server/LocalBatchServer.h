@@ -3,6 +3,7 @@
 
 #include "BatchProcessor.h"
 #include "BatchState.h"
+#include "Faults.h"
 
 #include <cpprest/http_listener.h>
 
@@ -21,6 +22,8 @@ struct ServerOptions
     std::string apiKey;         ///< empty: any bearer key is accepted (a missing one never is)
     std::string stateDirectory; ///< where files and batches live
     Pacing pacing;
+    std::vector<FaultRule> faults; ///< injected before a request is served
+    uint64_t faultSeed = 1;
 };
 
 class LocalBatchServer
@@ -49,6 +52,7 @@ private:
     ServerOptions m_Options;
     BatchState m_State;
     BatchProcessor m_Processor;
+    FaultPlan m_Faults;
     uint16_t m_Port = 0;
     std::unique_ptr<web::http::experimental::listener::http_listener> m_Listener;
     std::atomic<uint64_t> m_RequestCount{0};

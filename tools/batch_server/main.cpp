@@ -1,7 +1,7 @@
 // openai-batch-server: the local Batch API server.
 //
 //   openai-batch-server [--port N] [--api-key KEY] [--state-dir DIR] [--step-ms MS] [--request-ms MS]
-//                       [--completion-window-ms MS]
+//                       [--completion-window-ms MS] [--fault RULE]... [--fault-seed N]
 //
 // Prints "listening on http://127.0.0.1:<port>/v1" and serves until SIGINT or SIGTERM.
 #include "LocalBatchServer.h"
@@ -9,7 +9,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -20,15 +22,28 @@ void onSignal(int)
     stopRequested = 1;
 }
 
+/// A flag's non-negative integer value; anything else is refused with a message that says so.
+uint64_t number(const std::string& value)
+{
+    if (value.empty() || value.size() > 18 || value.find_first_not_of("0123456789") != std::string::npos)
+    {
+        throw std::invalid_argument("'" + value + "' is not a non-negative integer");
+    }
+    return std::stoull(value);
+}
+
 const char* const USAGE =
     "usage: openai-batch-server [--port N] [--api-key KEY] [--state-dir DIR] [--step-ms MS] [--request-ms MS]\n"
-    "                           [--completion-window-ms MS]\n"
+    "                           [--completion-window-ms MS] [--fault RULE]... [--fault-seed N]\n"
     "  --port N                  port on 127.0.0.1 (default 0: a free port, printed)\n"
     "  --api-key KEY             the only bearer key accepted (default: any non-empty key)\n"
     "  --state-dir DIR           where files and batches are kept (default ./batch-server-state)\n"
     "  --step-ms MS              how long validating, finalizing and cancelling last (default 0)\n"
     "  --request-ms MS           how long each request takes in_progress (default 0)\n"
-    "  --completion-window-ms MS when a batch expires (default 24 h)\n";
+    "  --completion-window-ms MS when a batch expires (default 24 h)\n"
+    "  --fault RULE              inject a fault: 429:rate=0.2, 500:nth=3, 503:rate=0.1, slow=250:rate=0.5\n"
+    "                            (repeatable; 429 carries retry-after-ms: 20 and Retry-After: 1)\n"
+    "  --fault-seed N            seed for rate faults (default 1), so a run can be repeated\n";
 
 } // namespace
 
@@ -54,10 +69,10 @@ int main(int argc, char** argv)
         {
             if (flag == "--port")
             {
-                const unsigned long port = std::stoul(value);
+                const uint64_t port = number(value);
                 if (port > 65535)
                 {
-                    throw std::out_of_range("port");
+                    throw std::invalid_argument("'" + value + "' is not a port (0 to 65535)");
                 }
                 options.port = static_cast<uint16_t>(port);
             }
@@ -71,15 +86,23 @@ int main(int argc, char** argv)
             }
             else if (flag == "--step-ms")
             {
-                options.pacing.stepTime = std::chrono::milliseconds(std::stoul(value));
+                options.pacing.stepTime = std::chrono::milliseconds(number(value));
             }
             else if (flag == "--request-ms")
             {
-                options.pacing.requestTime = std::chrono::milliseconds(std::stoul(value));
+                options.pacing.requestTime = std::chrono::milliseconds(number(value));
+            }
+            else if (flag == "--fault")
+            {
+                options.faults.push_back(openai_batch::server::FaultRule::parse(value));
+            }
+            else if (flag == "--fault-seed")
+            {
+                options.faultSeed = number(value);
             }
             else if (flag == "--completion-window-ms")
             {
-                options.pacing.completionWindow = std::chrono::milliseconds(std::stoul(value));
+                options.pacing.completionWindow = std::chrono::milliseconds(number(value));
             }
             else
             {
@@ -87,9 +110,9 @@ int main(int argc, char** argv)
                 return 2;
             }
         }
-        catch (const std::exception&)
+        catch (const std::invalid_argument& error)
         {
-            std::fprintf(stderr, "openai-batch-server: %s: '%s' is not a valid value\n", flag.c_str(), value.c_str());
+            std::fprintf(stderr, "openai-batch-server: %s: %s\n", flag.c_str(), error.what());
             return 2;
         }
     }
