@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine, builds everything, and runs the example:
 # installs the Debian packages the build needs (only those missing) and the pinned npm test tools
-# (Prism, from package-lock.json), configures and builds with CMake, then parses examples/batch.json and
-# prints the batch's state.
+# (Prism, from package-lock.json), configures and builds with CMake, then runs scripts/demo.sh: the
+# local Batch API server and `openai-batch submit examples/requests.jsonl --wait` against it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,5 +28,5 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j "$(nproc)"
 
 echo
-echo "$ build/examples/parse_batch examples/batch.json"
-build/examples/parse_batch examples/batch.json
+# The main job, on this machine: a local Batch API server, and openai-batch driving a whole batch.
+bash scripts/demo.sh

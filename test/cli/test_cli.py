@@ -1,0 +1,253 @@
+"""End to end through the real binaries over loopback: openai-batch-server and openai-batch.
+
+    python3 test/cli/test_cli.py BUILD_DIR
+
+Each test starts its own server on a free port with its own state directory, runs the command as a
+user would, and checks exit codes, output and the files it writes. The API key is searched for in
+everything the command prints: it must never appear.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(os.getcwd(), "build")
+SERVER = os.path.join(BUILD, "tools", "batch_server", "openai-batch-server")
+CLI = os.path.join(BUILD, "tools", "cli", "openai-batch")
+KEY = "sk-test-e2e-0123456789"
+
+
+class Server:
+    def __init__(self, state, *flags):
+        self.process = subprocess.Popen([SERVER, "--state-dir", state, *flags], stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        line = self.process.stdout.readline()
+        if not line.startswith("listening on "):
+            raise RuntimeError(f"the server did not start: {line}{self.process.stdout.read()}")
+        self.url = line.split()[-1]
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=20)
+        self.process.stdout.close()
+
+
+class CliTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="openai-batch-e2e-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        self.servers = []
+        self.addCleanup(lambda: [s.stop() for s in self.servers if s.process.poll() is None])
+
+    def server(self, *flags, state="state"):
+        server = Server(os.path.join(self.dir, state), *flags)
+        self.servers.append(server)
+        return server
+
+    def cli(self, server, *args, key=KEY, expect=None):
+        env = dict(os.environ, OPENAI_API_KEY=key)
+        env.pop("OPENAI_BASE_URL", None)
+        base = ["--base-url", server.url] if server else []
+        result = subprocess.run([CLI, *base, *args], capture_output=True, text=True, env=env, timeout=120)
+        self.assertNotIn(KEY, result.stdout + result.stderr, "the API key leaked into the output")
+        if expect is not None:
+            self.assertEqual(expect, result.returncode, result.stdout + result.stderr)
+        return result
+
+    def requests(self, count, endpoint="/v1/chat/completions", name="requests.jsonl"):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            for i in range(count):
+                body = ({"model": "text-embedding-3-small", "input": f"text {i}"} if endpoint == "/v1/embeddings"
+                        else {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"question {i}"}]})
+                f.write(json.dumps({"custom_id": f"r{i}", "method": "POST", "url": endpoint, "body": body}) + "\n")
+        return path
+
+    def output_lines(self):
+        lines = []
+        for name in os.listdir(self.dir):
+            if name.endswith("_output.jsonl"):
+                with open(os.path.join(self.dir, name)) as f:
+                    lines += [json.loads(line) for line in f]
+        return lines
+
+    # -- whole jobs ---------------------------------------------------------------------------------------
+
+    def test_submit_wait_runs_chat_completions_to_the_end(self):
+        server = self.server()
+        result = self.cli(server, "submit", self.requests(5), "--endpoint", "/v1/chat/completions", "--wait", "-o", self.dir,
+                          expect=0)
+        self.assertRegex(result.stdout, r"batch_\w+ completed: 5 succeeded, 0 failed, 0 missing")
+        answers = {line["custom_id"]: line["response"]["body"]["choices"][0]["message"]["content"] for line in self.output_lines()}
+        self.assertEqual("You said: question 3", answers["r3"])
+
+    def test_submit_wait_runs_embeddings(self):
+        server = self.server()
+        result = self.cli(server, "--json", "submit", self.requests(4, "/v1/embeddings"), "--endpoint", "/v1/embeddings",
+                          "--wait", "-o", self.dir, expect=0)
+        summary = json.loads(result.stdout)
+        self.assertEqual((4, 0, 0, "completed"), (summary["succeeded"], summary["failed"], summary["missing"], summary["status"]))
+        vectors = [line["response"]["body"]["data"][0]["embedding"] for line in self.output_lines()]
+        self.assertEqual(4, len(vectors))
+        self.assertTrue(all(len(v) == 8 for v in vectors))
+
+    def test_submit_then_status_wait_list_and_results(self):
+        server = self.server("--step-ms", "100")
+        submitted = self.cli(server, "--json", "submit", self.requests(3), "--endpoint", "/v1/chat/completions", expect=0)
+        batch_id = json.loads(submitted.stdout)["id"]
+        self.assertRegex(self.cli(server, "status", batch_id, expect=0).stdout, rf"{batch_id}: \w+ \(/v1/chat/completions\)")
+        waited = self.cli(server, "wait", batch_id, expect=0)
+        self.assertIn("completed 3/3", waited.stdout)
+        self.assertNotIn("\r", waited.stdout, "not a terminal: plain lines")
+        listed = self.cli(server, "list", "--limit", "1", expect=0)
+        self.assertEqual(1, len(listed.stdout.splitlines()))
+        self.assertTrue(listed.stdout.startswith(batch_id))
+        results = self.cli(server, "results", batch_id, "-o", self.dir, expect=0)
+        self.assertIn("completed: 3 succeeded, 0 failed, 0 missing", results.stdout)
+        self.assertEqual(3, len(self.output_lines()))
+
+    def test_an_invalid_input_file_fails_the_batch_with_line_numbers(self):
+        server = self.server()
+        path = os.path.join(self.dir, "bad.jsonl")
+        with open(path, "w") as f:
+            f.write(json.dumps({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {}}) + "\n")
+            f.write("{not json\n")
+        # The command refuses it before uploading, with the line.
+        refused = self.cli(server, "submit", path, "--endpoint", "/v1/chat/completions", expect=3)
+        self.assertRegex(refused.stderr, r"^openai-batch: .*bad.jsonl: line 2: ")
+        self.assertEqual(1, len(refused.stderr.splitlines()))
+
+    def test_cancel_mid_run_keeps_partial_results(self):
+        server = self.server("--request-ms", "60")
+        batch_id = json.loads(self.cli(server, "--json", "submit", self.requests(40), "--endpoint", "/v1/chat/completions",
+                                       expect=0).stdout)["id"]
+        for _ in range(200):
+            status = json.loads(self.cli(server, "--json", "status", batch_id, expect=0).stdout)
+            if status["request_counts"]["completed"] >= 3:
+                break
+            time.sleep(0.02)
+        self.assertIn("cancelling", self.cli(server, "cancel", batch_id, expect=0).stdout)
+        self.assertIn("cancelled", self.cli(server, "wait", batch_id, expect=1).stdout)
+        results = self.cli(server, "results", batch_id, "-o", self.dir, expect=1)
+        summary = results.stdout
+        succeeded = int(summary.split(": ")[1].split(" succeeded")[0])
+        self.assertGreaterEqual(succeeded, 3)
+        self.assertIn(f"{40 - succeeded} missing", summary)
+
+    def test_expiry_gives_partial_results_and_batch_expired_errors(self):
+        server = self.server("--request-ms", "100", "--completion-window-ms", "1200")
+        result = self.cli(server, "--json", "submit", self.requests(30), "--endpoint", "/v1/chat/completions", "--wait",
+                          "-o", self.dir, expect=1)
+        summary = json.loads(result.stdout)
+        self.assertEqual("expired", summary["status"])
+        self.assertGreater(summary["succeeded"], 0)
+        self.assertEqual(30, summary["succeeded"] + summary["failed"])
+        with open(summary["error_file"]) as f:
+            self.assertTrue(all(json.loads(line)["error"]["code"] == "batch_expired" for line in f))
+
+    def test_a_server_restart_mid_batch_loses_nothing(self):
+        first = self.server("--request-ms", "40")
+        batch_id = json.loads(self.cli(first, "--json", "submit", self.requests(30), "--endpoint", "/v1/chat/completions",
+                                       expect=0).stdout)["id"]
+        for _ in range(200):
+            if json.loads(self.cli(first, "--json", "status", batch_id, expect=0).stdout)["request_counts"]["completed"] >= 5:
+                break
+            time.sleep(0.02)
+        first.stop()
+        second = self.server("--request-ms", "40")  # same state directory, a new port
+        self.cli(second, "wait", batch_id, expect=0)
+        results = self.cli(second, "results", batch_id, "-o", self.dir, expect=0)
+        self.assertIn("30 succeeded, 0 failed, 0 missing", results.stdout)
+        ids = [line["custom_id"] for line in self.output_lines()]
+        self.assertEqual(sorted(ids), sorted(set(ids)))
+        self.assertEqual(30, len(ids))
+
+    def test_a_job_completes_through_injected_429s_and_500s(self):
+        # At most two faults in a row, so the client's two retries always get through.
+        server = self.server("--fault", "429:nth=4", "--fault", "500:nth=7", "--step-ms", "50")
+        result = self.cli(server, "--json", "submit", self.requests(12), "--endpoint", "/v1/chat/completions", "--wait",
+                          "-o", self.dir, expect=0)
+        summary = json.loads(result.stdout)
+        self.assertEqual((12, 0, 0), (summary["succeeded"], summary["failed"], summary["missing"]))
+        self.assertEqual(1, len(json.loads(self.cli(server, "--json", "list", expect=0).stdout)))
+        ids = [line["custom_id"] for line in self.output_lines()]
+        self.assertEqual(12, len(set(ids)))
+        self.assertEqual(12, len(ids))
+
+    def test_the_official_openai_node_sdk_works_against_the_server(self):
+        server = self.server("--step-ms", "50")
+        node = shutil.which("node")
+        self.assertIsNotNone(node, "node is needed (the set-up installs it)")
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "official_sdk.mjs")
+        result = subprocess.run([node, script, server.url, self.requests(3)], capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, result.returncode, result.stdout + result.stderr)
+        summary = json.loads(result.stdout)
+        self.assertEqual("completed", summary["status"])
+        self.assertEqual({"total": 3, "completed": 3, "failed": 0}, summary["counts"])
+        self.assertEqual({"via": "official-sdk"}, summary["metadata"])
+        self.assertEqual(["r0", "r1", "r2"], sorted(summary["outputLines"]))
+        self.assertEqual(1, len(summary["listed"]))
+        self.assertEqual(1, len(summary["files"]))
+        self.assertIn(summary["cancelStatus"], ("cancelling", "cancelled"))
+        self.assertEqual("requests.jsonl", summary["filename"])
+        self.assertEqual(404, summary["missing"]["status"])
+        self.assertTrue(summary["missing"]["requestId"], "x-request-id reaches the SDK")
+
+    # -- failures: exit codes and one-line reasons -----------------------------------------------------------
+
+    def assertOneLineFailure(self, result, code, pattern):
+        self.assertEqual(code, result.returncode, result.stdout + result.stderr)
+        self.assertEqual(1, len(result.stderr.strip().splitlines()), result.stderr)
+        self.assertRegex(result.stderr, "^openai-batch: " + pattern)
+
+    def test_bad_flags(self):
+        server = self.server()
+        self.assertOneLineFailure(self.cli(server, "frobnicate"), 2, "unknown command 'frobnicate'")
+        self.assertOneLineFailure(self.cli(server, "list", "--limit", "zero"), 2, "--limit must be a positive integer")
+        self.assertOneLineFailure(self.cli(server, "submit", "x.jsonl"), 2, "submit needs --endpoint")
+        self.assertOneLineFailure(self.cli(server, "status"), 2, "status takes one batch ID")
+        self.assertOneLineFailure(self.cli(server, "submit", "x", "--endpoint", "/v1/embeddings", "--bogus"), 2,
+                                  "unknown option --bogus for submit")
+
+    def test_no_api_key(self):
+        env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+        result = subprocess.run([CLI, "list"], capture_output=True, text=True, env=env)
+        self.assertOneLineFailure(result, 2, "no API key: set OPENAI_API_KEY")
+
+    def test_unreachable_server(self):
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = dict(os.environ, OPENAI_API_KEY=KEY, OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1")
+        result = subprocess.run([CLI, "list"], capture_output=True, text=True, env=env, timeout=120)
+        self.assertOneLineFailure(result, 5, f"cannot reach http://127.0.0.1:{port}/v1: ")
+
+    def test_wrong_key_is_401(self):
+        server = self.server("--api-key", "sk-the-right-one")
+        self.assertOneLineFailure(self.cli(server, "list"), 4, r"listBatches: HTTP 401: Incorrect API key provided")
+
+    def test_unknown_batch_is_404(self):
+        server = self.server()
+        self.assertOneLineFailure(self.cli(server, "status", "batch_nope"), 4, r"retrieveBatch: HTTP 404: No batch found")
+
+    def test_missing_request_file(self):
+        server = self.server()
+        self.assertOneLineFailure(self.cli(server, "submit", "/no/such.jsonl", "--endpoint", "/v1/embeddings"), 3,
+                                  "cannot read the request file '/no/such.jsonl'")
+
+    def test_help_on_every_command(self):
+        for command in ("submit", "status", "wait", "list", "cancel", "results"):
+            result = self.cli(None, command, "--help", expect=0)
+            self.assertTrue(result.stdout.startswith(f"usage: openai-batch {command}"), result.stdout)
+        overview = self.cli(None, "--help", expect=0)
+        self.assertIn("exit codes:", overview.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()

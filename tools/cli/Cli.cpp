@@ -1,0 +1,549 @@
+#include "Cli.h"
+
+#include "api/BatchApi.h"
+#include "api/FilesApi.h"
+#include "workflow/BatchRunner.h"
+#include "workflow/BatchWaiter.h"
+#include "workflow/Pagination.h"
+#include "workflow/RequestFileWriter.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iomanip>
+#include <map>
+#include <ostream>
+#include <sstream>
+
+namespace openai_batch::cli {
+
+namespace {
+
+namespace api = org::openapitools::client::api;
+namespace model = org::openapitools::client::model;
+using namespace openai_batch::workflow;
+
+const char* const OVERVIEW = R"(usage: openai-batch [--base-url URL] [--json] COMMAND [ARGS]
+
+Runs OpenAI batch jobs. Reads OPENAI_API_KEY, and OPENAI_BASE_URL unless --base-url is given.
+
+commands:
+  submit FILE --endpoint URL [--wait] [--metadata K=V]... [-o DIR]
+                  check, upload and create a batch (exactly once); with --wait, also wait and fetch results
+  status ID       show a batch
+  wait ID         wait for a batch to end, showing progress
+  list [--limit N]
+                  list batches, newest first (default 20)
+  cancel ID       cancel a batch
+  results ID [-o DIR]
+                  download a finished batch's output and error files and summarise them
+  COMMAND --help  the command's own help
+
+options:
+  --base-url URL  the API to talk to (default: OPENAI_BASE_URL, else https://api.openai.com/v1)
+  --json          print machine-readable JSON instead of text
+
+exit codes:
+  0  success
+  1  the batch ended failed, expired or cancelled
+  2  bad flags or arguments, or no API key
+  3  a missing or invalid request file (the message gives the line)
+  4  the API answered with an error (401, 404, ...)
+  5  the server could not be reached (refused, reset, timed out)
+  6  anything else (a file that cannot be written, ...)
+)";
+
+const std::map<std::string, std::string> COMMAND_HELP = {
+    {"submit", R"(usage: openai-batch submit FILE --endpoint URL [--wait] [--metadata K=V]... [-o DIR]
+
+Checks FILE as the Batch API would (every problem is reported with its line number, and nothing is
+uploaded if there is one), uploads it, and creates the batch exactly once.
+  --endpoint URL     the endpoint every line calls, e.g. /v1/chat/completions (required)
+  --metadata K=V     a metadata pair for the batch (repeatable, at most 15)
+  --wait             wait for the batch to end, download its results to DIR and summarise them
+  -o, --output DIR   where --wait puts the output and error files (default: .)
+)"},
+    {"status", "usage: openai-batch status ID\n\nShows the batch: status, request counts, timestamps and files.\n"},
+    {"wait", "usage: openai-batch wait ID\n\nPolls the batch until it ends (1 s, backing off to 60 s), showing progress: a bar on a\n"
+             "terminal, a line per change otherwise. Exits 1 if it ends failed, expired or cancelled.\n"},
+    {"list", "usage: openai-batch list [--limit N]\n\nLists batches, newest first: N of them (default 20), across pages.\n"},
+    {"cancel", "usage: openai-batch cancel ID\n\nAsks the API to cancel the batch; it moves to cancelling, then cancelled.\n"},
+    {"results", "usage: openai-batch results ID [-o DIR]\n\nDownloads the finished batch's output and error files to DIR (default: .)\n"
+                "and prints how many requests succeeded, failed, or never ran.\n"},
+};
+
+/// A failure with its exit code and one-line reason.
+struct CliError
+{
+    ExitCode code;
+    std::string message;
+};
+
+struct Arguments
+{
+    std::string command;
+    std::vector<std::string> positional;
+    std::multimap<std::string, std::string> flags; ///< --flag value (or "" for switches)
+    bool help = false;
+    bool json = false;
+    std::string baseUrl;
+};
+
+const std::map<std::string, std::vector<std::string>> VALUE_FLAGS = {
+    {"submit", {"--endpoint", "--metadata", "--output"}}, {"list", {"--limit"}}, {"results", {"--output"}},
+    {"status", {}}, {"wait", {}}, {"cancel", {}}};
+const std::map<std::string, std::vector<std::string>> SWITCHES = {{"submit", {"--wait"}}};
+
+Arguments parse(const std::vector<std::string>& raw)
+{
+    Arguments arguments;
+    for (size_t i = 0; i < raw.size(); ++i)
+    {
+        std::string word = raw[i] == "-o" ? "--output" : raw[i];
+        if (word == "--help" || word == "-h")
+        {
+            arguments.help = true;
+        }
+        else if (word == "--json")
+        {
+            arguments.json = true;
+        }
+        else if (word == "--base-url")
+        {
+            if (++i >= raw.size())
+            {
+                throw CliError{USAGE, "--base-url needs a URL"};
+            }
+            arguments.baseUrl = raw[i];
+        }
+        else if (word.rfind("-", 0) == 0)
+        {
+            if (arguments.command.empty())
+            {
+                throw CliError{USAGE, "unknown option " + word + " (see openai-batch --help)"};
+            }
+            const auto& values = VALUE_FLAGS.at(arguments.command);
+            const auto switches = SWITCHES.count(arguments.command) ? SWITCHES.at(arguments.command) : std::vector<std::string>();
+            if (std::find(values.begin(), values.end(), word) != values.end())
+            {
+                if (++i >= raw.size())
+                {
+                    throw CliError{USAGE, word + " needs a value"};
+                }
+                arguments.flags.emplace(word, raw[i]);
+            }
+            else if (std::find(switches.begin(), switches.end(), word) != switches.end())
+            {
+                arguments.flags.emplace(word, "");
+            }
+            else
+            {
+                throw CliError{USAGE, "unknown option " + word + " for " + arguments.command + " (see openai-batch "
+                                          + arguments.command + " --help)"};
+            }
+        }
+        else if (arguments.command.empty())
+        {
+            if (!VALUE_FLAGS.count(word))
+            {
+                throw CliError{USAGE, "unknown command '" + word + "' (see openai-batch --help)"};
+            }
+            arguments.command = word;
+        }
+        else
+        {
+            arguments.positional.push_back(word);
+        }
+    }
+    return arguments;
+}
+
+std::string flag(const Arguments& arguments, const std::string& name, const std::string& fallback = "")
+{
+    const auto found = arguments.flags.find(name);
+    return found == arguments.flags.end() ? fallback : found->second;
+}
+
+void expectPositional(const Arguments& arguments, size_t count, const char* what)
+{
+    if (arguments.positional.size() != count)
+    {
+        throw CliError{USAGE, arguments.command + " takes " + what + " (see openai-batch " + arguments.command + " --help)"};
+    }
+}
+
+std::string text(const utility::string_t& value)
+{
+    return utility::conversions::to_utf8string(value);
+}
+
+std::string describe(const model::Batch& batch)
+{
+    std::ostringstream out;
+    out << text(batch.getId()) << ": " << text(batch.getStatusString()) << " (" << text(batch.getEndpoint()) << ")\n";
+    if (const auto& counts = batch.getRequestCounts())
+    {
+        out << "  requests: " << counts->getCompleted() << " completed, " << counts->getFailed() << " failed, "
+            << counts->getTotal() << " total\n";
+    }
+    out << "  created_at: " << batch.getCreatedAt() << "\n";
+    if (batch.outputFileIdIsSet())
+    {
+        out << "  output file: " << text(batch.getOutputFileId()) << "\n";
+    }
+    if (batch.errorFileIdIsSet())
+    {
+        out << "  error file: " << text(batch.getErrorFileId()) << "\n";
+    }
+    if (const auto& errors = batch.getErrors())
+    {
+        for (const auto& error : errors->getData())
+        {
+            out << "  error" << (error->lineIsSet() ? " on line " + std::to_string(error->getLine()) : std::string()) << ": "
+                << text(error->getCode()) << ": " << text(error->getMessage()) << "\n";
+        }
+    }
+    return out.str();
+}
+
+/// Progress while waiting: a redrawn bar on a terminal, one line per change otherwise.
+class Progress
+{
+public:
+    Progress(std::ostream& out, bool terminal, bool quiet)
+        : m_Out(out), m_Terminal(terminal), m_Quiet(quiet), m_Started(std::chrono::steady_clock::now())
+    {
+    }
+
+    void show(const model::Batch& batch)
+    {
+        if (m_Quiet)
+        {
+            return;
+        }
+        const auto& counts = batch.getRequestCounts();
+        const int64_t total = counts ? counts->getTotal() : 0;
+        const int64_t done = counts ? counts->getCompleted() + counts->getFailed() : 0;
+        const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - m_Started).count();
+        std::ostringstream line;
+        line << text(batch.getStatusString()) << " " << done << "/" << total << " (" << (counts ? counts->getFailed() : 0)
+             << " failed) " << elapsed / 60 << "m" << std::setw(2) << std::setfill('0') << elapsed % 60 << "s";
+        if (m_Terminal)
+        {
+            const int width = 30;
+            const int filled = total > 0 ? static_cast<int>(width * done / total) : 0;
+            m_Out << "\r[" << std::string(static_cast<size_t>(filled), '#') << std::string(static_cast<size_t>(width - filled), '.')
+                  << "] " << line.str() << "\x1b[K" << std::flush;
+        }
+        else
+        {
+            m_Out << line.str() << std::endl;
+        }
+    }
+
+    void finish()
+    {
+        if (m_Terminal && !m_Quiet)
+        {
+            m_Out << std::endl;
+        }
+    }
+
+private:
+    std::ostream& m_Out;
+    bool m_Terminal;
+    bool m_Quiet;
+    std::chrono::steady_clock::time_point m_Started;
+};
+
+web::json::value summaryJson(const BatchRun& run)
+{
+    web::json::value summary = web::json::value::object(true);
+    summary[_XPLATSTR("batch_id")] = web::json::value::string(run.batch->getId());
+    summary[_XPLATSTR("status")] = web::json::value::string(run.batch->getStatusString());
+    summary[_XPLATSTR("succeeded")] = web::json::value::number(static_cast<uint64_t>(run.succeeded.size()));
+    summary[_XPLATSTR("failed")] = web::json::value::number(static_cast<uint64_t>(run.failed.size()));
+    summary[_XPLATSTR("missing")] = web::json::value::number(static_cast<uint64_t>(run.missing.size()));
+    summary[_XPLATSTR("output_file")] = web::json::value::string(run.outputFile);
+    summary[_XPLATSTR("error_file")] = web::json::value::string(run.errorFile);
+    return summary;
+}
+
+int report(const BatchRun& run, const Arguments& arguments, std::ostream& out)
+{
+    if (arguments.json)
+    {
+        out << summaryJson(run).serialize() << std::endl;
+    }
+    else
+    {
+        out << text(run.batch->getId()) << " " << text(run.batch->getStatusString()) << ": " << run.succeeded.size()
+            << " succeeded, " << run.failed.size() << " failed, " << run.missing.size() << " missing";
+        if (!run.outputFile.empty())
+        {
+            out << " (output: " << run.outputFile << ")";
+        }
+        out << std::endl;
+    }
+    return run.batch->getStatus() == model::Batch::StatusEnum::COMPLETED ? OK : BATCH_UNSUCCESSFUL;
+}
+
+class Commands
+{
+public:
+    Commands(const Arguments& arguments, std::ostream& out, const Environment& environment, std::shared_ptr<api::ApiClient> client)
+        : m_Arguments(arguments), m_Out(out), m_Environment(environment), m_Client(std::move(client))
+    {
+    }
+
+    int run()
+    {
+        const std::string& command = m_Arguments.command;
+        if (command == "submit")
+        {
+            return submit();
+        }
+        if (command == "status")
+        {
+            expectPositional(m_Arguments, 1, "one batch ID");
+            return printBatch(*api::BatchApi(m_Client).retrieveBatch(id()).get());
+        }
+        if (command == "cancel")
+        {
+            expectPositional(m_Arguments, 1, "one batch ID");
+            return printBatch(*api::BatchApi(m_Client).cancelBatch(id()).get());
+        }
+        if (command == "wait")
+        {
+            expectPositional(m_Arguments, 1, "one batch ID");
+            const auto batch = wait(id());
+            printBatch(*batch);
+            return batch->getStatus() == model::Batch::StatusEnum::COMPLETED ? OK : BATCH_UNSUCCESSFUL;
+        }
+        if (command == "list")
+        {
+            return list();
+        }
+        expectPositional(m_Arguments, 1, "one batch ID");
+        return results();
+    }
+
+private:
+    utility::string_t id() const { return utility::conversions::to_string_t(m_Arguments.positional.at(0)); }
+
+    int printBatch(const model::Batch& batch)
+    {
+        m_Out << (m_Arguments.json ? text(batch.toJson().serialize()) + "\n" : describe(batch)) << std::flush;
+        return OK;
+    }
+
+    WaitOptions waitOptions(Progress& progress) const
+    {
+        WaitOptions options;
+        options.onProgress = [&progress](const model::Batch& batch) { progress.show(batch); };
+        return options;
+    }
+
+    std::shared_ptr<model::Batch> wait(const utility::string_t& batchId)
+    {
+        Progress progress(m_Out, m_Environment.stdoutIsTerminal, m_Arguments.json);
+        const auto batch = waitForBatch(api::BatchApi(m_Client), batchId, waitOptions(progress)).get();
+        progress.finish();
+        return batch;
+    }
+
+    int list()
+    {
+        expectPositional(m_Arguments, 0, "no arguments");
+        const std::string limitText = flag(m_Arguments, "--limit", "20");
+        if (limitText.empty() || limitText.size() > 9 || limitText.find_first_not_of("0123456789") != std::string::npos || std::stol(limitText) < 1)
+        {
+            throw CliError{USAGE, "--limit must be a positive integer, not '" + limitText + "'"};
+        }
+        const size_t limit = std::stoul(limitText);
+        const auto batches = collectAll(batchPages(api::BatchApi(m_Client), static_cast<int64_t>(std::min<size_t>(limit, 100)), limit)).get();
+        if (m_Arguments.json)
+        {
+            std::vector<web::json::value> data;
+            for (const auto& batch : batches)
+            {
+                data.push_back(batch->toJson());
+            }
+            m_Out << web::json::value::array(data).serialize() << std::endl;
+            return OK;
+        }
+        for (const auto& batch : batches)
+        {
+            const auto& counts = batch->getRequestCounts();
+            m_Out << text(batch->getId()) << "  " << std::left << std::setw(11) << text(batch->getStatusString()) << "  "
+                  << text(batch->getEndpoint()) << "  " << (counts ? counts->getCompleted() : 0) << "/"
+                  << (counts ? counts->getTotal() : 0) << "\n";
+        }
+        m_Out << std::flush;
+        return OK;
+    }
+
+    int submit()
+    {
+        expectPositional(m_Arguments, 1, "one request FILE");
+        RunOptions options;
+        options.requestFile = m_Arguments.positional[0];
+        options.endpoint = flag(m_Arguments, "--endpoint");
+        options.outputDirectory = flag(m_Arguments, "--output", ".");
+        if (options.endpoint.empty())
+        {
+            throw CliError{USAGE, "submit needs --endpoint (e.g. --endpoint /v1/chat/completions)"};
+        }
+        for (auto [it, end] = m_Arguments.flags.equal_range("--metadata"); it != end; ++it)
+        {
+            const size_t equals = it->second.find('=');
+            if (equals == std::string::npos || equals == 0)
+            {
+                throw CliError{USAGE, "--metadata takes KEY=VALUE, not '" + it->second + "'"};
+            }
+            options.metadata[utility::conversions::to_string_t(it->second.substr(0, equals))] =
+                utility::conversions::to_string_t(it->second.substr(equals + 1));
+        }
+        if (!std::filesystem::is_regular_file(options.requestFile))
+        {
+            throw CliError{INVALID_INPUT, "cannot read the request file '" + options.requestFile + "'"};
+        }
+        const RequestFileCheck check = checkRequestFile(options.requestFile, options.endpoint);
+        if (!check.problems.empty())
+        {
+            throw CliError{INVALID_INPUT, options.requestFile + ": " + check.problems.front().toString()
+                                              + (check.problems.size() > 1 ? " (and " + std::to_string(check.problems.size() - 1) + " more)" : "")};
+        }
+        if (m_Arguments.flags.count("--wait"))
+        {
+            if (!std::filesystem::is_directory(options.outputDirectory))
+            {
+                throw CliError{USAGE, "the output directory '" + options.outputDirectory + "' does not exist"};
+            }
+            Progress progress(m_Out, m_Environment.stdoutIsTerminal, m_Arguments.json);
+            options.wait = waitOptions(progress);
+            const BatchRun run = BatchRunner(m_Client).run(options).get();
+            progress.finish();
+            return report(run, m_Arguments, m_Out);
+        }
+        const auto uploaded = api::FilesApi(m_Client)
+                                  .createFile(model::HttpContent::fromFile(options.requestFile, _XPLATSTR("application/jsonl")),
+                                              _XPLATSTR("batch"))
+                                  .get();
+        auto request = std::make_shared<model::CreateBatchRequest>();
+        request->setInputFileId(uploaded->getId());
+        request->setEndpointString(utility::conversions::to_string_t(options.endpoint));
+        request->setCompletionWindowString(_XPLATSTR("24h"));
+        request->setMetadata(options.metadata);
+        const auto batch = BatchRunner(m_Client).createOnce(request, BatchRunner::newTag(), 3).get();
+        if (m_Arguments.json)
+        {
+            return printBatch(*batch);
+        }
+        m_Out << text(batch->getId()) << " submitted: " << check.customIds.size() << " requests, " << text(batch->getStatusString()) << std::endl;
+        return OK;
+    }
+
+    int results()
+    {
+        const std::string directory = flag(m_Arguments, "--output", ".");
+        if (!std::filesystem::is_directory(directory))
+        {
+            throw CliError{USAGE, "the output directory '" + directory + "' does not exist"};
+        }
+        const api::FilesApi files(m_Client);
+        const auto batch = api::BatchApi(m_Client).retrieveBatch(id()).get();
+        if (!isTerminal(*batch))
+        {
+            throw CliError{FAILURE, text(batch->getId()) + " is still " + text(batch->getStatusString()) + ": wait for it first"};
+        }
+        const std::string base = directory + "/" + text(batch->getId());
+        const std::string input = base + "_input.jsonl";
+        files.downloadFileTo(batch->getInputFileId(), input).get();
+        const std::string output = batch->outputFileIdIsSet() ? base + "_output.jsonl" : "";
+        const std::string errors = batch->errorFileIdIsSet() ? base + "_error.jsonl" : "";
+        if (!output.empty())
+        {
+            files.downloadFileTo(batch->getOutputFileId(), output).get();
+        }
+        if (!errors.empty())
+        {
+            files.downloadFileTo(batch->getErrorFileId(), errors).get();
+        }
+        const RequestFileCheck requests = checkRequestFile(input, text(batch->getEndpoint()));
+        BatchRun run = matchResults(requests.customIds, output, errors);
+        run.batch = batch;
+        return report(run, m_Arguments, m_Out);
+    }
+
+    const Arguments& m_Arguments;
+    std::ostream& m_Out;
+    const Environment& m_Environment;
+    std::shared_ptr<api::ApiClient> m_Client;
+};
+
+} // namespace
+
+int runCli(const std::vector<std::string>& raw, std::ostream& out, std::ostream& err, const Environment& environment)
+{
+    std::string baseUrl;
+    try
+    {
+        const Arguments arguments = parse(raw);
+        if (arguments.command.empty())
+        {
+            (arguments.help ? out : err) << OVERVIEW;
+            return arguments.help ? OK : USAGE;
+        }
+        if (arguments.help)
+        {
+            out << COMMAND_HELP.at(arguments.command);
+            return OK;
+        }
+        auto configuration = std::make_shared<api::ApiConfiguration>();
+        const auto key = environment.variable("OPENAI_API_KEY");
+        if (!key)
+        {
+            throw CliError{USAGE, "no API key: set OPENAI_API_KEY"};
+        }
+        configuration->setApiKey(utility::conversions::to_string_t(*key));
+        baseUrl = !arguments.baseUrl.empty() ? arguments.baseUrl : environment.variable("OPENAI_BASE_URL").value_or(text(configuration->getBaseUrl()));
+        configuration->setBaseUrl(utility::conversions::to_string_t(baseUrl));
+        if (const auto organization = environment.variable("OPENAI_ORG_ID"))
+        {
+            configuration->setOrganization(utility::conversions::to_string_t(*organization));
+        }
+        if (const auto project = environment.variable("OPENAI_PROJECT_ID"))
+        {
+            configuration->setProject(utility::conversions::to_string_t(*project));
+        }
+        return Commands(arguments, out, environment, std::make_shared<api::ApiClient>(configuration)).run();
+    }
+    catch (const CliError& error)
+    {
+        err << "openai-batch: " << error.message << std::endl;
+        return error.code;
+    }
+    catch (const api::ApiConnectionException& error)
+    {
+        err << "openai-batch: cannot reach " << baseUrl << ": " << error.what() << std::endl;
+        return UNREACHABLE;
+    }
+    catch (const api::ApiException& error)
+    {
+        err << "openai-batch: " << error.what() << std::endl;
+        return API_ERROR;
+    }
+    catch (const std::invalid_argument& error) // a request file or argument the API would refuse
+    {
+        err << "openai-batch: " << error.what() << std::endl;
+        return INVALID_INPUT;
+    }
+    catch (const std::exception& error)
+    {
+        err << "openai-batch: " << error.what() << std::endl;
+        return FAILURE;
+    }
+}
+
+} // namespace openai_batch::cli
