@@ -198,6 +198,15 @@ class CliTest(unittest.TestCase):
         self.assertEqual(404, summary["missing"]["status"])
         self.assertTrue(summary["missing"]["requestId"], "x-request-id reaches the SDK")
 
+    def test_a_job_completes_through_dropped_connections_with_one_batch(self):
+        # Every 2nd request is carried out, then its reply is cut off halfway: the create (the 2nd,
+        # after the upload) loses its reply after the batch exists.
+        server = self.server("--fault", "drop:nth=2", "--step-ms", "50")
+        result = self.cli(server, "--json", "submit", self.requests(8), "--endpoint", "/v1/chat/completions", "--wait",
+                          "-o", self.dir, expect=0)
+        self.assertEqual(8, json.loads(result.stdout)["succeeded"])
+        self.assertEqual(1, len(json.loads(self.cli(server, "--json", "list", expect=0).stdout)))
+
     # -- failures: exit codes and one-line reasons -----------------------------------------------------------
 
     def assertOneLineFailure(self, result, code, pattern):

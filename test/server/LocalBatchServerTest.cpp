@@ -307,6 +307,23 @@ TEST_F(LocalBatchServerTest, AJobCompletesThroughInjected429sAnd5xxWithEveryResu
     EXPECT_EQ(collectAll(batchPages(api::BatchApi(client))).get().size(), 1u) << "exactly one batch despite the faults";
 }
 
+TEST_F(LocalBatchServerTest, ADroppedCreateReplyStillLeavesExactlyOneBatch)
+{
+    // Every 2nd request is carried out but its reply is cut off halfway: the upload is the 1st request,
+    // so the create (the 2nd) loses its reply after the batch exists.
+    start(server::Pacing{milliseconds(10), milliseconds(1), milliseconds(24 * 3600 * 1000)}, "", {server::FaultRule::parse("drop:nth=2")});
+    auto configuration = std::make_shared<api::ApiConfiguration>(*client->getConfiguration());
+    configuration->getRetryOptions().baseDelay = milliseconds(5);
+    client = std::make_shared<api::ApiClient>(configuration);
+    RunOptions options = runOptions(requestFile("/v1/chat/completions", 10), "/v1/chat/completions");
+    options.createAttempts = 5;
+
+    const auto run = BatchRunner(client).run(options).get();
+
+    EXPECT_EQ(run.succeeded.size(), 10u);
+    EXPECT_EQ(collectAll(batchPages(api::BatchApi(client))).get().size(), 1u);
+}
+
 TEST(FaultRule, ParsesTheFlagsAndRefusesNonsense)
 {
     const auto rule = server::FaultRule::parse("429:rate=0.25");
@@ -314,6 +331,7 @@ TEST(FaultRule, ParsesTheFlagsAndRefusesNonsense)
     EXPECT_DOUBLE_EQ(rule.rate, 0.25);
     EXPECT_EQ(server::FaultRule::parse("500:nth=3").everyNth, 3u);
     EXPECT_EQ(server::FaultRule::parse("slow=250:rate=1").delay, milliseconds(250));
+    EXPECT_TRUE(server::FaultRule::parse("drop:nth=5").drop);
     for (const char* bad : {"418:rate=0.1", "429", "500:rate=2", "500:nth=0", "slow=x:rate=1", "503:often"})
     {
         EXPECT_THROW(server::FaultRule::parse(bad), std::invalid_argument) << bad;

@@ -7,7 +7,8 @@ namespace openai_batch::server {
 FaultRule FaultRule::parse(const std::string& text)
 {
     const auto bad = [&text](const std::string& why) {
-        return std::invalid_argument("fault '" + text + "': " + why + " (expected e.g. 429:rate=0.2, 500:nth=3, slow=250:rate=0.1)");
+        return std::invalid_argument("fault '" + text + "': " + why
+                                     + " (expected e.g. 429:rate=0.2, 500:nth=3, slow=250:rate=0.1, drop:nth=5)");
     };
     const size_t colon = text.find(':');
     if (colon == std::string::npos)
@@ -23,13 +24,17 @@ FaultRule FaultRule::parse(const std::string& text)
         {
             rule.status = std::stoi(kind);
         }
+        else if (kind == "drop")
+        {
+            rule.drop = true;
+        }
         else if (kind.rfind("slow=", 0) == 0)
         {
             rule.delay = std::chrono::milliseconds(std::stoul(kind.substr(5)));
         }
         else
         {
-            throw bad("the kind must be 429, 500, 503 or slow=MS");
+            throw bad("the kind must be 429, 500, 503, drop or slow=MS");
         }
         if (when.rfind("rate=", 0) == 0)
         {
@@ -87,6 +92,7 @@ Fault FaultPlan::next()
             fault.status = rule.status;
         }
         fault.delay += rule.delay;
+        fault.drop = fault.drop || rule.drop;
     }
     return fault;
 }

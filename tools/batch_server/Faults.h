@@ -1,6 +1,7 @@
 // Faults the local server injects on purpose, so that clients can be tested against them:
-// an HTTP error status (429 with Retry-After, 500, 503) or a slow answer, at a rate or on every Nth
-// request. Deterministic for a given seed.
+// an HTTP error status (429 with Retry-After, 500, 503), a slow answer, or a connection dropped in the
+// middle of the reply (after the request was carried out), at a rate or on every Nth request.
+// Deterministic for a given seed.
 #pragma once
 
 #include <chrono>
@@ -15,12 +16,13 @@ namespace openai_batch::server {
 
 struct FaultRule
 {
-    int status = 0;                     ///< 429, 500 or 503; 0 for a slow answer
+    int status = 0;                     ///< 429, 500 or 503; 0 for a slow answer or a drop
     std::chrono::milliseconds delay{0}; ///< for a slow answer
+    bool drop = false;                  ///< serve the request, then cut the connection mid-reply
     double rate = 0;                    ///< probability per request
     uint64_t everyNth = 0;              ///< or: every Nth request (1-based)
 
-    /// "429:rate=0.2", "500:nth=3", "503:rate=1", "slow=250:rate=0.1"; throws std::invalid_argument.
+    /// "429:rate=0.2", "500:nth=3", "503:rate=1", "slow=250:rate=0.1", "drop:nth=5"; throws std::invalid_argument.
     static FaultRule parse(const std::string& text);
 };
 
@@ -29,6 +31,7 @@ struct Fault
 {
     int status = 0; ///< answer with this error status instead of serving the request
     std::chrono::milliseconds delay{0};
+    bool drop = false; ///< serve the request, but break the connection halfway through the reply
 };
 
 class FaultPlan

@@ -5,6 +5,7 @@
 #include "model/CreateBatchRequest.h"
 
 #include <cpprest/filestream.h>
+#include <cpprest/producerconsumerstream.h>
 
 #include <filesystem>
 #include <fstream>
@@ -24,8 +25,43 @@ using web::http::status_code;
 
 const char* const PURPOSES[] = {"assistants", "batch", "fine-tune", "vision", "user_data", "evals", "batch_output"};
 
+/// Set while a request whose reply is to be dropped is being served (replies are sent on the thread
+/// that routes the request).
+thread_local bool dropThisReply = false;
+
+/// Sends the status line, the headers and half the body, then breaks the connection: what a client
+/// sees when a connection drops mid-reply, after the server has done the work.
+void cutOff(http_request& request, status_code status, const std::string& body, const std::string& requestId)
+{
+    concurrency::streams::producer_consumer_buffer<uint8_t> half;
+    const std::vector<uint8_t> first(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(body.size() / 2));
+    half.putn_nocopy(first.data(), first.size()).wait();
+    web::http::http_response response(status);
+    response.headers().add("x-request-id", requestId);
+    response.set_body(concurrency::streams::istream(half), body.size(), "application/json");
+    request.reply(response).then([](pplx::task<void> sent) {
+        try
+        {
+            sent.get();
+        }
+        catch (const std::exception&)
+        {
+            // Expected: the reply was meant to break.
+        }
+    });
+    // Break the body only once the headers and the first half are on their way: failing it earlier
+    // makes the listener send a clean 500 instead.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    half.close(std::ios_base::out, std::make_exception_ptr(std::runtime_error("connection dropped (injected)"))).wait();
+}
+
 void sendJson(http_request& request, status_code status, const value& body, const std::string& requestId)
 {
+    if (dropThisReply)
+    {
+        cutOff(request, status, utility::conversions::to_utf8string(body.serialize()), requestId);
+        return;
+    }
     web::http::http_response response(status);
     response.headers().add("x-request-id", requestId);
     response.set_body(body);
@@ -322,6 +358,7 @@ void LocalBatchServer::handle(http_request request)
         sendError(request, fault.status, "The server had an error (injected by the local server).", "", "", requestId);
         return;
     }
+    dropThisReply = fault.drop;
     try
     {
         route(request, request.relative_uri().path(), requestId);
@@ -330,6 +367,7 @@ void LocalBatchServer::handle(http_request request)
     {
         sendError(request, 500, std::string("The local server failed: ") + error.what(), "", "", requestId);
     }
+    dropThisReply = false;
 }
 
 void LocalBatchServer::route(http_request& request, const std::string& path, const std::string& requestId)

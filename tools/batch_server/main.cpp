@@ -41,7 +41,8 @@ const char* const USAGE =
     "  --step-ms MS              how long validating, finalizing and cancelling last (default 0)\n"
     "  --request-ms MS           how long each request takes in_progress (default 0)\n"
     "  --completion-window-ms MS when a batch expires (default 24 h)\n"
-    "  --fault RULE              inject a fault: 429:rate=0.2, 500:nth=3, 503:rate=0.1, slow=250:rate=0.5\n"
+    "  --fault RULE              inject a fault: 429:rate=0.2, 500:nth=3, 503:rate=0.1, slow=250:rate=0.5,\n"
+    "                            drop:nth=5 (the request is carried out, then the reply is cut off)\n"
     "                            (repeatable; 429 carries retry-after-ms: 20 and Retry-After: 1)\n"
     "  --fault-seed N            seed for rate faults (default 1), so a run can be repeated\n";
 
