@@ -80,6 +80,17 @@ protected:
         return options;
     }
 
+    /// Uploads path and creates a chat-completions batch from it, without waiting: the batch's id.
+    std::string createBatchFrom(const std::string& path)
+    {
+        const auto uploaded = api::FilesApi(client).createFile(model::HttpContent::fromFile(path), "batch").get();
+        auto request = std::make_shared<model::CreateBatchRequest>();
+        request->setInputFileId(uploaded->getId());
+        request->setEndpoint(model::CreateBatchRequest::EndpointEnum::V1_CHAT_COMPLETIONS);
+        request->setCompletionWindow(model::CreateBatchRequest::CompletionWindowEnum::_24H);
+        return utility::conversions::to_utf8string(api::BatchApi(client).createBatch(request).get()->getId());
+    }
+
     std::shared_ptr<model::Batch> waitUntil(const std::string& id, const std::function<bool(const model::Batch&)>& done)
     {
         api::BatchApi batches(client);
@@ -164,15 +175,9 @@ TEST_F(LocalBatchServerTest, AnInvalidInputFileFailsTheBatchWithLineNumbers)
     std::ofstream(path) << R"({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", "messages": []}})" "\n"
                         << "not json\n"
                         << R"({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {}})" "\n";
-    api::FilesApi files(client);
-    const auto uploaded = files.createFile(model::HttpContent::fromFile(path), "batch").get();
-    auto request = std::make_shared<model::CreateBatchRequest>();
-    request->setInputFileId(uploaded->getId());
-    request->setEndpoint(model::CreateBatchRequest::EndpointEnum::V1_CHAT_COMPLETIONS);
-    request->setCompletionWindow(model::CreateBatchRequest::CompletionWindowEnum::_24H);
-    const auto created = api::BatchApi(client).createBatch(request).get();
+    const std::string id = createBatchFrom(path);
 
-    const auto failed = waitUntil(created->getId(), [](const model::Batch& b) { return b.getStatusString() == "failed"; });
+    const auto failed = waitUntil(id, [](const model::Batch& b) { return b.getStatusString() == "failed"; });
     ASSERT_TRUE(failed && failed->getErrors());
     const auto& errors = failed->getErrors()->getData();
     ASSERT_EQ(errors.size(), 2u);
@@ -185,18 +190,12 @@ TEST_F(LocalBatchServerTest, AnInvalidInputFileFailsTheBatchWithLineNumbers)
 TEST_F(LocalBatchServerTest, CancelMidRunKeepsPartialResults)
 {
     start(server::Pacing{milliseconds(0), milliseconds(40), milliseconds(24 * 3600 * 1000)});
-    api::FilesApi files(client);
-    const auto uploaded = files.createFile(model::HttpContent::fromFile(requestFile("/v1/chat/completions", 40)), "batch").get();
-    auto request = std::make_shared<model::CreateBatchRequest>();
-    request->setInputFileId(uploaded->getId());
-    request->setEndpoint(model::CreateBatchRequest::EndpointEnum::V1_CHAT_COMPLETIONS);
-    request->setCompletionWindow(model::CreateBatchRequest::CompletionWindowEnum::_24H);
-    api::BatchApi batches(client);
-    const auto created = batches.createBatch(request).get();
-    waitUntil(created->getId(), [](const model::Batch& b) { return b.getRequestCounts() && b.getRequestCounts()->getCompleted() >= 3; });
+    const std::string id = createBatchFrom(requestFile("/v1/chat/completions", 40));
+    waitUntil(id, [](const model::Batch& b) { return b.getRequestCounts() && b.getRequestCounts()->getCompleted() >= 3; });
 
-    EXPECT_EQ(batches.cancelBatch(created->getId()).get()->getStatusString(), "cancelling");
-    const auto cancelled = waitUntil(created->getId(), [](const model::Batch& b) { return b.getStatusString() == "cancelled"; });
+    api::BatchApi batches(client);
+    EXPECT_EQ(batches.cancelBatch(id).get()->getStatusString(), "cancelling");
+    const auto cancelled = waitUntil(id, [](const model::Batch& b) { return b.getStatusString() == "cancelled"; });
 
     ASSERT_TRUE(cancelled);
     const int64_t completed = cancelled->getRequestCounts()->getCompleted();
@@ -204,10 +203,10 @@ TEST_F(LocalBatchServerTest, CancelMidRunKeepsPartialResults)
     EXPECT_LT(completed, 40);
     ASSERT_TRUE(cancelled->outputFileIdIsSet());
     std::ostringstream output;
-    files.downloadFileTo(cancelled->getOutputFileId(), output).get();
+    api::FilesApi(client).downloadFileTo(cancelled->getOutputFileId(), output).get();
     const std::string lines = output.str();
     EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), completed);
-    EXPECT_THROW(batches.cancelBatch(created->getId()).get(), api::ApiException);
+    EXPECT_THROW(batches.cancelBatch(id).get(), api::ApiException);
 }
 
 TEST_F(LocalBatchServerTest, ExpiryGivesPartialResultsAndBatchExpiredErrors)
@@ -230,13 +229,8 @@ TEST_F(LocalBatchServerTest, ExpiryGivesPartialResultsAndBatchExpiredErrors)
 TEST_F(LocalBatchServerTest, ARestartMidBatchLosesNothingAndRepeatsNothing)
 {
     start(server::Pacing{milliseconds(0), milliseconds(30), milliseconds(24 * 3600 * 1000)});
-    api::FilesApi files(client);
-    const auto uploaded = files.createFile(model::HttpContent::fromFile(requestFile("/v1/chat/completions", 30)), "batch").get();
-    auto request = std::make_shared<model::CreateBatchRequest>();
-    request->setInputFileId(uploaded->getId());
-    request->setEndpoint(model::CreateBatchRequest::EndpointEnum::V1_CHAT_COMPLETIONS);
-    request->setCompletionWindow(model::CreateBatchRequest::CompletionWindowEnum::_24H);
-    const std::string id = utility::conversions::to_utf8string(api::BatchApi(client).createBatch(request).get()->getId());
+    const std::string id = createBatchFrom(requestFile("/v1/chat/completions", 30));
+    const std::string inputFileId = utility::conversions::to_utf8string(api::BatchApi(client).retrieveBatch(id).get()->getInputFileId());
     waitUntil(id, [](const model::Batch& b) { return b.getRequestCounts() && b.getRequestCounts()->getCompleted() >= 5; });
 
     server.reset(); // stop mid-batch
@@ -260,7 +254,7 @@ TEST_F(LocalBatchServerTest, ARestartMidBatchLosesNothingAndRepeatsNothing)
     }
     EXPECT_EQ(count, 30u);
     EXPECT_EQ(ids.size(), 30u);
-    EXPECT_TRUE(restartedFiles.retrieveFile(uploaded->getId()).get()->idIsSet()) << "the uploaded file survived the restart";
+    EXPECT_TRUE(restartedFiles.retrieveFile(inputFileId).get()->idIsSet()) << "the uploaded file survived the restart";
 }
 
 TEST_F(LocalBatchServerTest, ChecksTheBearerKeyAndNeverEchoesIt)

@@ -2,6 +2,7 @@
 
 #include "Responders.h"
 
+#include "api/ApiClient.h"
 #include "model/CreateBatchRequest.h"
 
 #include <cpprest/filestream.h>
@@ -16,6 +17,7 @@ namespace fs = std::filesystem;
 namespace openai_batch::server {
 
 namespace model = org::openapitools::client::model;
+namespace api = org::openapitools::client::api;
 
 namespace {
 
@@ -24,56 +26,6 @@ using web::http::http_request;
 using web::http::status_code;
 
 const char* const PURPOSES[] = {"assistants", "batch", "fine-tune", "vision", "user_data", "evals", "batch_output"};
-
-/// Set while a request whose reply is to be dropped is being served (replies are sent on the thread
-/// that routes the request).
-thread_local bool dropThisReply = false;
-
-/// Sends the status line, the headers and half the body, then breaks the connection: what a client
-/// sees when a connection drops mid-reply, after the server has done the work.
-void cutOff(http_request& request, status_code status, const std::string& body, const std::string& requestId)
-{
-    concurrency::streams::producer_consumer_buffer<uint8_t> half;
-    const std::vector<uint8_t> first(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(body.size() / 2));
-    half.putn_nocopy(first.data(), first.size()).wait();
-    web::http::http_response response(status);
-    response.headers().add("x-request-id", requestId);
-    response.set_body(concurrency::streams::istream(half), body.size(), "application/json");
-    request.reply(response).then([](pplx::task<void> sent) {
-        try
-        {
-            sent.get();
-        }
-        catch (const std::exception&)
-        {
-            // Expected: the reply was meant to break.
-        }
-    });
-    // Break the body only once the headers and the first half are on their way: failing it earlier
-    // makes the listener send a clean 500 instead.
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    half.close(std::ios_base::out, std::make_exception_ptr(std::runtime_error("connection dropped (injected)"))).wait();
-}
-
-void sendJson(http_request& request, status_code status, const value& body, const std::string& requestId)
-{
-    if (dropThisReply)
-    {
-        cutOff(request, status, utility::conversions::to_utf8string(body.serialize()), requestId);
-        return;
-    }
-    web::http::http_response response(status);
-    response.headers().add("x-request-id", requestId);
-    response.set_body(body);
-    request.reply(response);
-}
-
-void sendError(http_request& request, status_code status, const std::string& message, const std::string& param,
-               const std::string& code, const std::string& requestId)
-{
-    const char* type = status == 401 ? "invalid_request_error" : status >= 500 ? "server_error" : "invalid_request_error";
-    sendJson(request, status, errorBody(message, type, param, code), requestId);
-}
 
 /// Offsets of every occurrence of needle in the file, read 1 MiB at a time.
 std::vector<uint64_t> findAll(const std::string& path, const std::string& needle)
@@ -250,6 +202,45 @@ value page(std::vector<value> oldestFirst, const std::map<std::string, std::stri
 
 } // namespace
 
+void Exchange::send(status_code status, const value& body) const
+{
+    web::http::http_response response(status);
+    response.headers().add("x-request-id", requestId);
+    if (!drop)
+    {
+        response.set_body(body);
+        request.reply(response);
+        return;
+    }
+    // The status line, the headers and half the body, then a broken connection: what a client sees
+    // when a connection drops mid-reply, after the server has done the work.
+    const std::string text = utility::conversions::to_utf8string(body.serialize());
+    concurrency::streams::producer_consumer_buffer<uint8_t> half;
+    const std::vector<uint8_t> first(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(text.size() / 2));
+    half.putn_nocopy(first.data(), first.size()).wait();
+    response.set_body(concurrency::streams::istream(half), text.size(), "application/json");
+    request.reply(response).then([](pplx::task<void> sent) {
+        try
+        {
+            sent.get();
+        }
+        catch (const std::exception&)
+        {
+            // Expected: the reply was meant to break.
+        }
+    });
+    // Break the body once the headers and the first half are on their way: failing it before the
+    // reply starts makes the listener send a clean 500 instead.
+    api::RetryHooks::real().sleep(std::chrono::milliseconds(50)).then([half]() mutable {
+        half.close(std::ios_base::out, std::make_exception_ptr(std::runtime_error("connection dropped (injected)")));
+    });
+}
+
+void Exchange::fail(status_code status, const std::string& message, const std::string& param, const std::string& code) const
+{
+    send(status, errorBody(message, status >= 500 ? "server_error" : "invalid_request_error", param, code));
+}
+
 LocalBatchServer::LocalBatchServer(ServerOptions options)
     : m_Options(std::move(options))
     , m_State(m_Options.stateDirectory)
@@ -326,7 +317,7 @@ void LocalBatchServer::handle(http_request request)
 {
     std::ostringstream id;
     id << "req_local_" << std::hex << ++m_RequestCount;
-    const std::string requestId = id.str();
+    Exchange exchange{request, id.str(), false};
     const auto authorization = request.headers().find("Authorization");
     const std::string bearer = "Bearer ";
     if (authorization == request.headers().end() || authorization->second.rfind(bearer, 0) != 0
@@ -334,9 +325,8 @@ void LocalBatchServer::handle(http_request request)
         || (!m_Options.apiKey.empty() && authorization->second.substr(bearer.size()) != m_Options.apiKey))
     {
         // Never echo the key that was sent.
-        sendError(request, 401, "Incorrect API key provided. You can find your API key in your local server's settings.", "",
-                  "invalid_api_key", requestId);
-        return;
+        return exchange.fail(401, "Incorrect API key provided. You can find your API key in your local server's settings.", "",
+                             "invalid_api_key");
     }
     const Fault fault = m_Faults.next();
     if (fault.delay.count() > 0)
@@ -346,7 +336,7 @@ void LocalBatchServer::handle(http_request request)
     if (fault.status == 429)
     {
         web::http::http_response response(429);
-        response.headers().add("x-request-id", requestId);
+        response.headers().add("x-request-id", exchange.requestId);
         response.headers().add("retry-after-ms", "20");
         response.headers().add("Retry-After", "1");
         response.set_body(errorBody("Rate limit reached (injected by the local server).", "requests", "", "rate_limit_exceeded"));
@@ -355,108 +345,100 @@ void LocalBatchServer::handle(http_request request)
     }
     if (fault.status != 0)
     {
-        sendError(request, fault.status, "The server had an error (injected by the local server).", "", "", requestId);
-        return;
+        return exchange.fail(fault.status, "The server had an error (injected by the local server).");
     }
-    dropThisReply = fault.drop;
+    exchange.drop = fault.drop;
     try
     {
-        route(request, request.relative_uri().path(), requestId);
+        route(exchange);
     }
     catch (const std::exception& error)
     {
-        sendError(request, 500, std::string("The local server failed: ") + error.what(), "", "", requestId);
+        exchange.fail(500, std::string("The local server failed: ") + error.what());
     }
-    dropThisReply = false;
 }
 
-void LocalBatchServer::route(http_request& request, const std::string& path, const std::string& requestId)
+void LocalBatchServer::route(const Exchange& exchange)
 {
     std::vector<std::string> segments;
-    for (const auto& segment : web::uri::split_path(path))
+    for (const auto& segment : web::uri::split_path(exchange.request.relative_uri().path()))
     {
         segments.push_back(web::uri::decode(segment));
     }
-    const std::string method = request.method();
-    if (segments.size() == 1 && segments[0] == "files")
+    const std::string method = exchange.request.method();
+    const size_t depth = segments.size();
+    const std::string collection = depth > 0 ? segments[0] : std::string();
+    if (collection == "files" && depth == 1)
     {
-        if (method == "POST")
-        {
-            return createFile(request, requestId);
-        }
-        if (method == "GET")
-        {
-            return listFiles(request, requestId);
-        }
+        return method == "POST" ? createFile(exchange) : method == "GET" ? listFiles(exchange) : unknownUrl(exchange);
     }
-    if (segments.size() >= 2 && segments[0] == "files")
+    if (collection == "batches" && depth == 1)
+    {
+        return method == "POST" ? createBatch(exchange) : method == "GET" ? listBatches(exchange) : unknownUrl(exchange);
+    }
+    if (collection == "files" && (depth == 2 || depth == 3))
     {
         const auto file = m_State.file(segments[1]);
         if (!file)
         {
-            return sendError(request, 404, "No such File object: " + segments[1], "id", "", requestId);
+            return exchange.fail(404, "No such File object: " + segments[1], "id");
         }
-        if (segments.size() == 2 && method == "GET")
+        if (depth == 2 && method == "GET")
         {
-            return sendJson(request, 200, *file, requestId);
+            return exchange.send(200, *file);
         }
-        if (segments.size() == 2 && method == "DELETE")
+        if (depth == 2 && method == "DELETE")
         {
             m_State.deleteFile(segments[1]);
             value deleted = value::object(true);
             deleted["id"] = value::string(segments[1]);
             deleted["object"] = value::string("file");
             deleted["deleted"] = value::boolean(true);
-            return sendJson(request, 200, deleted, requestId);
+            return exchange.send(200, deleted);
         }
-        if (segments.size() == 3 && segments[2] == "content" && method == "GET")
+        if (depth == 3 && segments[2] == "content" && method == "GET")
         {
-            return downloadFile(request, segments[1], requestId);
+            return downloadFile(exchange, segments[1]);
         }
     }
-    if (segments.size() == 1 && segments[0] == "batches")
+    if (collection == "batches" && (depth == 2 || depth == 3))
     {
-        if (method == "POST")
+        const auto batch = m_State.batch(segments[1]);
+        if (!batch)
         {
-            return createBatch(request, requestId);
+            return exchange.fail(404, "No batch found with id '" + segments[1] + "'.", "batch_id");
         }
-        if (method == "GET")
+        if (depth == 2 && method == "GET")
         {
-            return listBatches(request, requestId);
+            return exchange.send(200, *batch);
         }
-    }
-    if (segments.size() >= 2 && segments[0] == "batches")
-    {
-        if (!m_State.batch(segments[1]))
-        {
-            return sendError(request, 404, "No batch found with id '" + segments[1] + "'.", "batch_id", "", requestId);
-        }
-        if (segments.size() == 2 && method == "GET")
-        {
-            return sendJson(request, 200, *m_State.batch(segments[1]), requestId);
-        }
-        if (segments.size() == 3 && segments[2] == "cancel" && method == "POST")
+        if (depth == 3 && segments[2] == "cancel" && method == "POST")
         {
             if (!m_Processor.cancel(segments[1]))
             {
-                return sendError(request, 400, "Batch " + segments[1] + " cannot be cancelled: it has already ended.", "", "",
-                                 requestId);
+                return exchange.fail(400, "Batch " + segments[1] + " cannot be cancelled: it has already ended.");
             }
             m_TickWake.notify_all();
-            return sendJson(request, 200, *m_State.batch(segments[1]), requestId);
+            return exchange.send(200, *m_State.batch(segments[1]));
         }
     }
-    sendError(request, 404, "Invalid URL (" + method + " /v1" + path + ")", "", "unknown_url", requestId);
+    unknownUrl(exchange);
 }
 
-void LocalBatchServer::createFile(http_request& request, const std::string& requestId)
+void LocalBatchServer::unknownUrl(const Exchange& exchange)
 {
-    const std::string contentType = request.headers().content_type();
+    exchange.fail(404, "Invalid URL (" + exchange.request.method() + " /v1" + exchange.request.relative_uri().path() + ")", "",
+                  "unknown_url");
+}
+
+void LocalBatchServer::createFile(const Exchange& exchange)
+{
+    const std::string contentType = exchange.request.headers().content_type();
     const std::string marker = "boundary=";
     const size_t at = contentType.find(marker);
     if (contentType.rfind("multipart/form-data", 0) != 0 || at == std::string::npos)
     {
-        return sendError(request, 400, "Uploads must be multipart/form-data with a boundary.", "", "", requestId);
+        return exchange.fail(400, "Uploads must be multipart/form-data with a boundary.");
     }
     std::string boundary = contentType.substr(at + marker.size());
     boundary = boundary.substr(0, boundary.find(';'));
@@ -465,10 +447,28 @@ void LocalBatchServer::createFile(http_request& request, const std::string& requ
         boundary = boundary.substr(1, boundary.size() - 2);
     }
     // The body goes to disk as it arrives; the parts are found there, never in memory.
-    const std::string upload = m_State.directory() + "/upload-" + requestId + ".tmp";
-    auto body = concurrency::streams::fstream::open_ostream(upload).get();
-    request.body().read_to_end(body.streambuf()).get();
-    body.close().get();
+    const std::string upload = m_State.directory() + "/upload-" + exchange.requestId + ".tmp";
+    auto request = exchange.request;
+    concurrency::streams::fstream::open_ostream(upload)
+        .then([request](concurrency::streams::ostream body) mutable {
+            return request.body().read_to_end(body.streambuf()).then([body](size_t) mutable { return body.close(); });
+        })
+        .then([this, exchange, upload, boundary](pplx::task<void> received) {
+            try
+            {
+                received.get();
+                storeUpload(exchange, upload, boundary);
+            }
+            catch (const std::exception& error)
+            {
+                exchange.fail(400, std::string("The upload could not be read: ") + error.what());
+            }
+            fs::remove(upload);
+        });
+}
+
+void LocalBatchServer::storeUpload(const Exchange& exchange, const std::string& upload, const std::string& boundary)
+{
     const std::vector<Part> parts = parseMultipart(upload, boundary);
     const auto part = [&](const std::string& name) -> const Part* {
         for (const auto& candidate : parts)
@@ -482,18 +482,23 @@ void LocalBatchServer::createFile(http_request& request, const std::string& requ
     };
     const Part* file = part("file");
     const Part* purpose = part("purpose");
-    const std::string purposeText = purpose ? readRange(upload, purpose->dataOffset, static_cast<size_t>(std::min<uint64_t>(purpose->dataLength, 64))) : "";
+    const std::string purposeText =
+        purpose ? readRange(upload, purpose->dataOffset, static_cast<size_t>(std::min<uint64_t>(purpose->dataLength, 64))) : "";
     const bool knownPurpose = std::find(std::begin(PURPOSES), std::end(PURPOSES) - 1, purposeText) != std::end(PURPOSES) - 1;
-    if (parts.empty() || !file || !purpose || !knownPurpose)
+    if (parts.empty())
     {
-        fs::remove(upload);
-        return sendError(request, 400, parts.empty() ? "The multipart body is malformed." : !file ? "Missing 'file'."
-                                                      : "Invalid 'purpose': '" + purposeText + "'.",
-                         parts.empty() ? "" : !file ? "file" : "purpose", "", requestId);
+        return exchange.fail(400, "The multipart body is malformed.");
+    }
+    if (!file)
+    {
+        return exchange.fail(400, "Missing 'file'.", "file");
+    }
+    if (!knownPurpose)
+    {
+        return exchange.fail(400, "Invalid 'purpose': '" + purposeText + "'.", "purpose");
     }
     const std::string id = m_State.newId("file-");
     copyRange(upload, file->dataOffset, file->dataLength, m_State.filePath(id));
-    fs::remove(upload);
     const int64_t now = m_Processor.now() / 1000;
     value object = value::object(true);
     object["id"] = value::string(id);
@@ -504,17 +509,32 @@ void LocalBatchServer::createFile(http_request& request, const std::string& requ
     object["filename"] = value::string(file->filename.empty() ? "upload" : file->filename);
     object["purpose"] = value::string(purposeText);
     m_State.putFile(object);
-    sendJson(request, 200, object, requestId);
+    exchange.send(200, object);
 }
 
-void LocalBatchServer::createBatch(http_request& request, const std::string& requestId)
+void LocalBatchServer::createBatch(const Exchange& exchange)
 {
-    const value input = request.extract_json(true).get();
+    auto request = exchange.request;
+    request.extract_json(true).then([this, exchange](pplx::task<value> body) {
+        value input;
+        try
+        {
+            input = body.get();
+        }
+        catch (const std::exception&)
+        {
+            return exchange.fail(400, "The request body is not valid JSON.");
+        }
+        createBatchFrom(exchange, input);
+    });
+}
+
+void LocalBatchServer::createBatchFrom(const Exchange& exchange, const value& input)
+{
     model::CreateBatchRequest create;
     if (!create.fromJson(input))
     {
-        return sendError(request, 400, "Invalid request body: " + utility::conversions::to_utf8string(create.getDiagnostics().front().toString()),
-                         "", "", requestId);
+        return exchange.fail(400, "Invalid request body: " + utility::conversions::to_utf8string(create.getDiagnostics().front().toString()));
     }
     try
     {
@@ -522,25 +542,25 @@ void LocalBatchServer::createBatch(http_request& request, const std::string& req
     }
     catch (const model::ModelValidationException& invalid)
     {
-        return sendError(request, 400, invalid.what(), "", "", requestId);
+        return exchange.fail(400, invalid.what());
     }
     const std::string endpoint = create.getEndpointString();
     if (!isSupportedEndpoint(endpoint))
     {
-        return sendError(request, 400, "Invalid 'endpoint': '" + endpoint + "'.", "endpoint", "", requestId);
+        return exchange.fail(400, "Invalid 'endpoint': '" + endpoint + "'.", "endpoint");
     }
     if (create.getCompletionWindowString() != "24h")
     {
-        return sendError(request, 400, "Invalid 'completion_window': only '24h' is supported.", "completion_window", "", requestId);
+        return exchange.fail(400, "Invalid 'completion_window': only '24h' is supported.", "completion_window");
     }
     const auto file = m_State.file(create.getInputFileId());
     if (!file)
     {
-        return sendError(request, 404, "No such File object: " + create.getInputFileId(), "input_file_id", "", requestId);
+        return exchange.fail(404, "No such File object: " + create.getInputFileId(), "input_file_id");
     }
     if (file->at("purpose").as_string() != "batch")
     {
-        return sendError(request, 400, "The input file must have purpose 'batch'.", "input_file_id", "", requestId);
+        return exchange.fail(400, "The input file must have purpose 'batch'.", "input_file_id");
     }
     const int64_t nowMs = m_Processor.now();
     value batch = value::parse(R"({"object": "batch", "errors": null, "status": "validating", "output_file_id": null,
@@ -557,34 +577,34 @@ void LocalBatchServer::createBatch(http_request& request, const std::string& req
     m_State.putBatch(batch);
     m_Processor.started(batch.at("id").as_string());
     m_TickWake.notify_all();
-    sendJson(request, 200, batch, requestId);
+    exchange.send(200, batch);
 }
 
-void LocalBatchServer::listBatches(http_request& request, const std::string& requestId)
+void LocalBatchServer::listBatches(const Exchange& exchange)
 {
-    const auto query = queryOf(request);
+    const auto query = queryOf(exchange.request);
     std::string error;
     const auto limit = limitOf(query, 20, 100, error);
     if (!limit)
     {
-        return sendError(request, 400, error, "limit", "", requestId);
+        return exchange.fail(400, error, "limit");
     }
-    sendJson(request, 200, page(m_State.batches(), query, *limit, true), requestId);
+    exchange.send(200, page(m_State.batches(), query, *limit, true));
 }
 
-void LocalBatchServer::listFiles(http_request& request, const std::string& requestId)
+void LocalBatchServer::listFiles(const Exchange& exchange)
 {
-    const auto query = queryOf(request);
+    const auto query = queryOf(exchange.request);
     std::string error;
     const auto limit = limitOf(query, 10000, 10000, error);
     if (!limit)
     {
-        return sendError(request, 400, error, "limit", "", requestId);
+        return exchange.fail(400, error, "limit");
     }
     const auto order = query.count("order") ? query.at("order") : std::string("desc");
     if (order != "asc" && order != "desc")
     {
-        return sendError(request, 400, "Invalid 'order': must be 'asc' or 'desc'.", "order", "", requestId);
+        return exchange.fail(400, "Invalid 'order': must be 'asc' or 'desc'.", "order");
     }
     std::vector<value> files;
     for (const auto& file : m_State.files())
@@ -594,19 +614,38 @@ void LocalBatchServer::listFiles(http_request& request, const std::string& reque
             files.push_back(file);
         }
     }
-    sendJson(request, 200, page(files, query, *limit, order == "desc"), requestId);
+    exchange.send(200, page(files, query, *limit, order == "desc"));
 }
 
-void LocalBatchServer::downloadFile(http_request& request, const std::string& id, const std::string& requestId)
+void LocalBatchServer::downloadFile(const Exchange& exchange, const std::string& id)
 {
+    // Streamed from disk as the client reads it.
     const std::string path = m_State.filePath(id);
     const auto size = fs::file_size(path);
-    auto content = concurrency::streams::fstream::open_istream(path).get();
-    web::http::http_response response(200);
-    response.headers().add("x-request-id", requestId);
-    response.set_body(content, size, "application/octet-stream");
-    request.reply(response).get();
-    content.close();
+    concurrency::streams::fstream::open_istream(path).then([exchange, size](pplx::task<concurrency::streams::istream> opened) {
+        try
+        {
+            auto content = opened.get();
+            web::http::http_response response(200);
+            response.headers().add("x-request-id", exchange.requestId);
+            response.set_body(content, size, "application/octet-stream");
+            exchange.request.reply(response).then([content](pplx::task<void> sent) mutable {
+                content.close();
+                try
+                {
+                    sent.get();
+                }
+                catch (const std::exception&)
+                {
+                    // The client went away mid-download; nothing to answer.
+                }
+            });
+        }
+        catch (const std::exception& error)
+        {
+            exchange.fail(500, std::string("The file could not be read: ") + error.what());
+        }
+    });
 }
 
 } // namespace openai_batch::server

@@ -16,6 +16,18 @@
 
 namespace openai_batch::server {
 
+/// One request being answered. Every reply goes through send(), which applies an injected drop.
+struct Exchange
+{
+    web::http::http_request request;
+    std::string requestId;
+    bool drop = false; ///< carry the request out, then cut the reply off halfway
+
+    void send(web::http::status_code status, const web::json::value& body) const;
+    void fail(web::http::status_code status, const std::string& message, const std::string& param = "",
+              const std::string& code = "") const;
+};
+
 struct ServerOptions
 {
     uint16_t port = 0;          ///< 0: a free port
@@ -41,12 +53,15 @@ public:
 
 private:
     void handle(web::http::http_request request);
-    void route(web::http::http_request& request, const std::string& path, const std::string& requestId);
-    void createFile(web::http::http_request& request, const std::string& requestId);
-    void createBatch(web::http::http_request& request, const std::string& requestId);
-    void listBatches(web::http::http_request& request, const std::string& requestId);
-    void listFiles(web::http::http_request& request, const std::string& requestId);
-    void downloadFile(web::http::http_request& request, const std::string& id, const std::string& requestId);
+    void route(const Exchange& exchange);
+    void unknownUrl(const Exchange& exchange);
+    void createFile(const Exchange& exchange);
+    void storeUpload(const Exchange& exchange, const std::string& upload, const std::string& boundary);
+    void createBatch(const Exchange& exchange);
+    void createBatchFrom(const Exchange& exchange, const web::json::value& input);
+    void listBatches(const Exchange& exchange);
+    void listFiles(const Exchange& exchange);
+    void downloadFile(const Exchange& exchange, const std::string& id);
     void tick();
 
     ServerOptions m_Options;
