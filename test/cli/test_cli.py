@@ -207,6 +207,46 @@ class CliTest(unittest.TestCase):
         self.assertEqual(8, json.loads(result.stdout)["succeeded"])
         self.assertEqual(1, len(json.loads(self.cli(server, "--json", "list", expect=0).stdout)))
 
+    def test_wait_draws_a_progress_bar_on_a_terminal(self):
+        import pty
+        server = self.server("--request-ms", "30", "--step-ms", "100")
+        batch_id = json.loads(self.cli(server, "--json", "submit", self.requests(20), "--endpoint", "/v1/chat/completions",
+                                       expect=0).stdout)["id"]
+        main, child = pty.openpty()
+        env = dict(os.environ, OPENAI_API_KEY=KEY)
+        process = subprocess.Popen([CLI, "--base-url", server.url, "wait", batch_id], stdout=child, stderr=child, env=env)
+        os.close(child)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the terminal closed: the command has ended
+                break
+            if not chunk:
+                break
+            output += chunk
+        os.close(main)
+        self.assertEqual(0, process.wait(timeout=60))
+        text = output.decode()
+        self.assertIn("\r[", text, "redrawn in place on a terminal")
+        self.assertRegex(text, r"\[#{30}\] completed 20/20 \(0 failed\) \d+m\d\ds")
+        self.assertNotIn(KEY, text)
+
+    def test_a_batch_created_by_another_client_from_an_invalid_file_fails_with_line_numbers(self):
+        # The command would refuse such a file, so the official SDK uploads it and creates the batch.
+        server = self.server()
+        path = os.path.join(self.dir, "bad.jsonl")
+        with open(path, "w") as f:
+            f.write(json.dumps({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {}}) + "\n")
+            f.write(json.dumps({"custom_id": "b", "method": "GET", "url": "/v1/chat/completions", "body": {}}) + "\n")
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "create_batch.mjs")
+        made = subprocess.run(["node", script, server.url, path], capture_output=True, text=True, timeout=60)
+        self.assertEqual(0, made.returncode, made.stderr)
+        batch_id = made.stdout.strip()
+        waited = self.cli(server, "wait", batch_id, expect=1)
+        self.assertIn(f"{batch_id}: failed", waited.stdout)
+        self.assertIn("error on line 2: invalid_request: method must be POST, not 'GET'", waited.stdout)
+
     # -- failures: exit codes and one-line reasons -----------------------------------------------------------
 
     def assertOneLineFailure(self, result, code, pattern):
