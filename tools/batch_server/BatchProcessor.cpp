@@ -25,14 +25,20 @@ int64_t seconds(int64_t ms)
     return ms / 1000;
 }
 
-value counter(const value& batch, const char* name)
+int64_t count(const value& batch, const char* name)
 {
-    return batch.at("request_counts").at(name);
+    return batch.at("request_counts").at(name).as_number().to_int64();
+}
+
+/// Requests handled so far, whatever their outcome.
+int64_t handled(const value& batch)
+{
+    return count(batch, "completed") + count(batch, "failed");
 }
 
 void bump(value& batch, const char* name)
 {
-    batch["request_counts"][name] = value::number(counter(batch, name).as_number().to_int64() + 1);
+    batch["request_counts"][name] = value::number(count(batch, name) + 1);
 }
 
 /// Appends text to path and returns the file's new size.
@@ -141,7 +147,7 @@ void BatchProcessor::advance(value batch)
             expire(batch, progress);
             return;
         }
-        const int64_t total = counter(batch, "total").as_number().to_int64();
+        const int64_t total = count(batch, "total");
         const int64_t elapsed = now - progress.stageStartedMs;
         const int64_t due = m_Pacing.requestTime.count() == 0 ? total : std::min<int64_t>(total, elapsed / m_Pacing.requestTime.count());
         run(batch, progress, static_cast<size_t>(due));
@@ -194,7 +200,7 @@ void BatchProcessor::validate(value& batch, RunProgress& progress)
 void BatchProcessor::run(value& batch, RunProgress& progress, size_t upTo)
 {
     const std::string endpoint = batch.at("endpoint").as_string();
-    const size_t done = static_cast<size_t>(counter(batch, "completed").as_number().to_int64() + counter(batch, "failed").as_number().to_int64());
+    const size_t done = static_cast<size_t>(handled(batch));
     if (done < upTo)
     {
         std::ifstream input(m_State.filePath(batch.at("input_file_id").as_string()), std::ios::binary);
@@ -227,8 +233,7 @@ void BatchProcessor::run(value& batch, RunProgress& progress, size_t upTo)
         m_State.putProgress(batch.at("id").as_string(), progress);
         m_State.putBatch(batch);
     }
-    const int64_t handled = counter(batch, "completed").as_number().to_int64() + counter(batch, "failed").as_number().to_int64();
-    if (handled >= counter(batch, "total").as_number().to_int64())
+    if (handled(batch) >= count(batch, "total"))
     {
         enter(batch, progress, "finalizing", "finalizing_at");
     }
@@ -240,7 +245,7 @@ void BatchProcessor::expire(value& batch, RunProgress& progress)
     input.seekg(static_cast<std::streamoff>(progress.inputOffset));
     std::string errors;
     std::string line;
-    size_t index = static_cast<size_t>(counter(batch, "completed").as_number().to_int64() + counter(batch, "failed").as_number().to_int64());
+    size_t index = static_cast<size_t>(handled(batch));
     while (std::getline(input, line))
     {
         if (line.find_first_not_of(" \t\r") == std::string::npos)

@@ -25,7 +25,8 @@ using web::json::value;
 using web::http::http_request;
 using web::http::status_code;
 
-const char* const PURPOSES[] = {"assistants", "batch", "fine-tune", "vision", "user_data", "evals", "batch_output"};
+/// The purposes an upload may have (batch_output is the server's own, for result files).
+const char* const UPLOAD_PURPOSES[] = {"assistants", "batch", "fine-tune", "vision", "user_data", "evals"};
 
 /// Offsets of every occurrence of needle in the file, read 1 MiB at a time.
 std::vector<uint64_t> findAll(const std::string& path, const std::string& needle)
@@ -484,7 +485,7 @@ void LocalBatchServer::storeUpload(const Exchange& exchange, const std::string& 
     const Part* purpose = part("purpose");
     const std::string purposeText =
         purpose ? readRange(upload, purpose->dataOffset, static_cast<size_t>(std::min<uint64_t>(purpose->dataLength, 64))) : "";
-    const bool knownPurpose = std::find(std::begin(PURPOSES), std::end(PURPOSES) - 1, purposeText) != std::end(PURPOSES) - 1;
+    const bool knownPurpose = std::find(std::begin(UPLOAD_PURPOSES), std::end(UPLOAD_PURPOSES), purposeText) != std::end(UPLOAD_PURPOSES);
     if (parts.empty())
     {
         return exchange.fail(400, "The multipart body is malformed.");
