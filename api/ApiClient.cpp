@@ -415,6 +415,13 @@ const std::shared_ptr<model::MultipartFormData>& ApiRequest::getMultipart() cons
 
 web::json::value ApiResponse::parseJson(const char* expected) const
 {
+    if (nestsDeeperThan(body, maxJsonNesting))
+    {
+        throw ApiResponseException(status, operation, headers, body, utility::conversions::to_string_t(std::string("a ") + expected),
+                                   {model::JsonDiagnostic{utility::string_t(),
+                                                          utility::conversions::to_string_t("nested deeper than "
+                                                                                            + std::to_string(maxJsonNesting) + " levels")}});
+    }
     std::error_code error;
     web::json::value json = web::json::value::parse(utility::conversions::to_string_t(body), error);
     if (error)
@@ -432,16 +439,27 @@ utility::string_t ApiResponse::readBytes() const
     return utility::string_t(body.begin(), body.end());
 }
 
+// -- delay ------------------------------------------------------------------------------------------------
+
+pplx::task<void> delay(std::chrono::milliseconds wait, pplx::cancellation_token token)
+{
+    pplx::task_completion_event<void> done;
+    const auto timer = startTimer(wait, [done](const boost::system::error_code&) { done.set(); });
+    if (!token.is_cancelable())
+    {
+        return pplx::create_task(done);
+    }
+    // Cancelling the timer runs its handler at once, which completes the task.
+    const auto registration = token.register_callback([timer] { timer->cancel(); });
+    return pplx::create_task(done).then([token, registration] { token.deregister_callback(registration); });
+}
+
 // -- RetryHooks ---------------------------------------------------------------------------------------------
 
 RetryHooks RetryHooks::real()
 {
     RetryHooks hooks;
-    hooks.sleep = [](std::chrono::milliseconds delay) {
-        pplx::task_completion_event<void> done;
-        startTimer(delay, [done](const boost::system::error_code&) { done.set(); });
-        return pplx::create_task(done);
-    };
+    hooks.sleep = [](std::chrono::milliseconds wait) { return delay(wait); };
     hooks.now = [] { return std::chrono::system_clock::now(); };
     hooks.jitter = [] {
         thread_local std::mt19937 generator{std::random_device{}()};

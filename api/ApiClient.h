@@ -198,6 +198,10 @@ struct BodyDestination
     bool restartable = false;
 };
 
+/// A task that completes after delay without holding a thread (a timer on cpprestsdk's pool).
+/// Cancelling token ends it at once and releases the timer; the task then completes all the same.
+pplx::task<void> delay(std::chrono::milliseconds delay, pplx::cancellation_token token = pplx::cancellation_token::none());
+
 /// The clock, sleep and jitter the retry loop uses; tests replace them so nothing really waits.
 struct RetryHooks
 {

@@ -39,8 +39,46 @@ std::string transportMessage(const utility::string_t& operation, const std::erro
 
 } // namespace
 
+bool nestsDeeperThan(const std::string& json, int limit)
+{
+    int depth = 0;
+    bool inString = false;
+    for (size_t i = 0; i < json.size(); ++i)
+    {
+        const char c = json[i];
+        if (inString)
+        {
+            if (c == '\\')
+            {
+                ++i;
+            }
+            else if (c == '"')
+            {
+                inString = false;
+            }
+        }
+        else if (c == '"')
+        {
+            inString = true;
+        }
+        else if ((c == '[' || c == '{') && ++depth > limit)
+        {
+            return true;
+        }
+        else if (c == ']' || c == '}')
+        {
+            --depth;
+        }
+    }
+    return false;
+}
+
 std::optional<OpenAIError> OpenAIError::parse(const std::string& body)
 {
+    if (nestsDeeperThan(body, maxJsonNesting))
+    {
+        return std::nullopt;
+    }
     std::error_code ignored;
     const web::json::value document = web::json::value::parse(body, ignored);
     if (ignored || !document.is_object() || !document.has_object_field(_XPLATSTR("error")))

@@ -20,6 +20,14 @@
 
 namespace org::openapitools::client::api {
 
+/// How deep JSON from a server may nest before it is refused unread: cpprestsdk's parser recurses once
+/// per level, so a body of 100,000 '[' would otherwise overflow the stack.
+constexpr int maxJsonNesting = 256;
+
+/// Whether json nests arrays and objects deeper than limit (strings are skipped, so brackets inside
+/// them do not count). A linear scan, without parsing.
+bool nestsDeeperThan(const std::string& json, int limit);
+
 /// The error object OpenAI returns with an error status: {"error": {"message", "type", "param", "code"}}.
 struct OpenAIError
 {

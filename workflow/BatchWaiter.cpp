@@ -99,7 +99,8 @@ pplx::task<std::shared_ptr<model::Batch>> waitForBatch(const api::BatchApi& api,
 {
     if (!options.sleep)
     {
-        options.sleep = api::RetryHooks::real().sleep;
+        // A timer that the cancellation token stops, so a cancelled wait leaves nothing running.
+        options.sleep = [token = options.cancellation](std::chrono::milliseconds wait) { return api::delay(wait, token); };
     }
     if (!options.now)
     {

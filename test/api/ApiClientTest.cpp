@@ -153,6 +153,27 @@ TEST_F(ApiClientTest, AWrongTypedSuccessBodyNamesEveryMismatch)
                                "/created_at: expected integer, got string; /id: expected string, got integer");
 }
 
+TEST_F(ApiClientTest, JsonNestedTooDeepIsRefusedUnparsed)
+{
+    // 100,000 levels would overflow the stack of cpprestsdk's recursive parser.
+    server.enqueueJson(200, std::string(100000, '['));
+    server.enqueueJson(400, std::string(100000, '{'));
+    const auto deep = failureOf<ApiResponseException>(api.retrieveBatch("batch_1"));
+    ASSERT_EQ(deep.problems().size(), 1u);
+    EXPECT_EQ(deep.problems()[0].toString(), "/: nested deeper than 256 levels");
+    const auto error = failureOf<ApiException>(api.retrieveBatch("batch_1"));
+    EXPECT_EQ(error.getStatus(), 400);
+    EXPECT_FALSE(error.getError().has_value());
+}
+
+TEST_F(ApiClientTest, TheNestingLimitIgnoresBracketsInStrings)
+{
+    EXPECT_FALSE(nestsDeeperThan(R"({"a": ")" + std::string(1000, '[') + R"("})", 256));
+    EXPECT_FALSE(nestsDeeperThan(std::string(256, '[') + std::string(256, ']'), 256));
+    EXPECT_TRUE(nestsDeeperThan(std::string(257, '['), 256));
+    EXPECT_FALSE(nestsDeeperThan(R"({"q": "\"[[[[", "n": [[1]]})", 3)); // an escaped quote does not end the string
+}
+
 TEST_F(ApiClientTest, AnArrayWhereAnObjectBelongsIsRefused)
 {
     server.enqueueJson(200, "[]");

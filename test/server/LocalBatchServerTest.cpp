@@ -318,6 +318,24 @@ TEST_F(LocalBatchServerTest, ADroppedCreateReplyStillLeavesExactlyOneBatch)
     EXPECT_EQ(collectAll(batchPages(api::BatchApi(client))).get().size(), 1u);
 }
 
+TEST_F(LocalBatchServerTest, RefusesHostileCreateBodiesWithoutFalling)
+{
+    start();
+    web::http::client::http_client raw(utility::conversions::to_string_t(server->baseUrl()));
+    for (const std::string& body : {std::string(100000, '['), std::string("{\"input_file_id\": "), std::string("[]"),
+                                    std::string("{\"input_file_id\": 5, \"endpoint\": \"/v1/chat/completions\", \"completion_window\": \"24h\"}")})
+    {
+        web::http::http_request request(web::http::methods::POST);
+        request.set_request_uri(_XPLATSTR("/batches"));
+        request.headers().add(_XPLATSTR("Authorization"), _XPLATSTR("Bearer sk-any"));
+        request.set_body(body, "application/json");
+        const auto response = raw.request(request).get();
+        EXPECT_EQ(response.status_code(), 400) << body.substr(0, 40);
+        EXPECT_TRUE(response.extract_json().get().at(_XPLATSTR("error")).has_string_field(_XPLATSTR("message")));
+    }
+    EXPECT_NO_THROW(api::BatchApi(client).listBatches(boost::none, boost::none).get()) << "still serving";
+}
+
 TEST(FaultRule, ParsesTheFlagsAndRefusesNonsense)
 {
     const auto rule = server::FaultRule::parse("429:rate=0.25");

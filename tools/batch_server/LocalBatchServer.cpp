@@ -516,13 +516,24 @@ void LocalBatchServer::storeUpload(const Exchange& exchange, const std::string& 
 void LocalBatchServer::createBatch(const Exchange& exchange)
 {
     auto request = exchange.request;
-    request.extract_json(true).then([this, exchange](pplx::task<value> body) {
-        value input;
+    request.extract_utf8string(true).then([this, exchange](pplx::task<std::string> body) {
+        std::string text;
         try
         {
-            input = body.get();
+            text = body.get();
         }
         catch (const std::exception&)
+        {
+            return exchange.fail(400, "The request body could not be read.");
+        }
+        // Bounded before cpprestsdk's recursive parser sees it: a hostile body must not crash the server.
+        if (api::nestsDeeperThan(text, api::maxJsonNesting))
+        {
+            return exchange.fail(400, "The request body nests deeper than " + std::to_string(api::maxJsonNesting) + " levels.");
+        }
+        std::error_code error;
+        const value input = value::parse(text, error);
+        if (error)
         {
             return exchange.fail(400, "The request body is not valid JSON.");
         }
