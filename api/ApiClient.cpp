@@ -37,22 +37,6 @@ utility::string_t encodePathSegment(const utility::string_t& value)
     return encoded;
 }
 
-bool hasLineBreak(const utility::string_t& value)
-{
-    return value.find_first_of(_XPLATSTR("\r\n")) != utility::string_t::npos;
-}
-
-/// Refuses header values that could end the header early and add others (CR/LF), naming the header
-/// but never the value: it may be the API key.
-void checkHeader(const utility::string_t& name, const utility::string_t& value)
-{
-    if (name.empty() || hasLineBreak(name) || hasLineBreak(value))
-    {
-        throw std::invalid_argument("ApiConfiguration: header '" + utility::conversions::to_utf8string(name)
-                                    + "' has an empty name or a line break in its name or value");
-    }
-}
-
 /// OpenAI's multipart form of a nested value: name[key]=value, name[key][]=item.
 void addBracketFields(model::MultipartFormData& multipart, const utility::string_t& name, const web::json::value& value)
 {
@@ -611,23 +595,9 @@ void ApiClient::setRetryHooks(RetryHooks hooks)
 
 std::shared_ptr<web::http::client::http_client> ApiClient::clientFor(const ApiConfiguration& configuration) const
 {
-    const utility::string_t baseUrl = configuration.getBaseUrl();
-    const std::string shown = utility::conversions::to_utf8string(baseUrl);
-    web::uri uri;
-    try
-    {
-        uri = web::uri(baseUrl);
-    }
-    catch (const web::uri_exception&)
-    {
-        throw std::invalid_argument("ApiConfiguration: base URL '" + shown + "' is not a URL");
-    }
-    if ((uri.scheme() != _XPLATSTR("https") && uri.scheme() != _XPLATSTR("http")) || uri.host().empty())
-    {
-        throw std::invalid_argument("ApiConfiguration: base URL '" + shown + "' must be an http:// or https:// URL with a host");
-    }
+    const web::uri uri = configuration.validate();
     std::lock_guard<std::mutex> lock(m_ClientsMutex);
-    auto& client = m_Clients[baseUrl];
+    auto& client = m_Clients[configuration.getBaseUrl()];
     if (!client)
     {
         client = std::make_shared<web::http::client::http_client>(uri, configuration.getHttpConfig());
@@ -653,16 +623,7 @@ pplx::task<ApiResponse> ApiClient::callApi(ApiRequest request, BodyDestination d
     }
     try
     {
-        const ApiConfiguration& settings = *call->configuration;
-        checkHeader(_XPLATSTR("Authorization"), settings.getApiKey());
-        checkHeader(_XPLATSTR("OpenAI-Organization"), settings.getOrganization());
-        checkHeader(_XPLATSTR("OpenAI-Project"), settings.getProject());
-        checkHeader(_XPLATSTR("User-Agent"), settings.getUserAgent());
-        for (const auto& header : settings.getDefaultHeaders())
-        {
-            checkHeader(header.first, header.second);
-        }
-        call->client = clientFor(settings);
+        call->client = clientFor(*call->configuration); // validates the configuration first
         call->prepareUploads();
     }
     catch (...)

@@ -2,6 +2,7 @@
 #include "api/ApiConfiguration.h"
 
 #include <cstdlib>
+#include <stdexcept>
 
 namespace org::openapitools::client::api {
 
@@ -16,6 +17,28 @@ std::optional<utility::string_t> environment(const char* name)
         return std::nullopt;
     }
     return utility::conversions::to_string_t(value);
+}
+
+bool hasLineBreak(const utility::string_t& value)
+{
+    return value.find_first_of(_XPLATSTR("\r\n")) != utility::string_t::npos;
+}
+
+/// Refuses header values that could end the header early and add others (CR/LF), naming the header
+/// but never the value: it may be the API key.
+void checkHeader(const utility::string_t& name, const utility::string_t& value)
+{
+    if (name.empty() || hasLineBreak(name) || hasLineBreak(value))
+    {
+        throw std::invalid_argument("ApiConfiguration: header '" + utility::conversions::to_utf8string(name)
+                                    + "' has an empty name or a line break in its name or value");
+    }
+}
+
+bool isLoopback(const utility::string_t& host)
+{
+    return host == _XPLATSTR("localhost") || host == _XPLATSTR("::1") || host == _XPLATSTR("[::1]")
+        || host.rfind(_XPLATSTR("127."), 0) == 0;
 }
 
 } // namespace
@@ -135,6 +158,49 @@ std::chrono::milliseconds ApiConfiguration::getTimeout() const
 void ApiConfiguration::setTimeout(std::chrono::milliseconds value)
 {
     m_Timeout = value;
+}
+
+bool ApiConfiguration::getAllowInsecureHttp() const
+{
+    return m_AllowInsecureHttp;
+}
+
+void ApiConfiguration::setAllowInsecureHttp(bool value)
+{
+    m_AllowInsecureHttp = value;
+}
+
+web::uri ApiConfiguration::validate() const
+{
+    const std::string shown = utility::conversions::to_utf8string(m_BaseUrl);
+    web::uri uri;
+    try
+    {
+        uri = web::uri(m_BaseUrl);
+    }
+    catch (const web::uri_exception&)
+    {
+        throw std::invalid_argument("ApiConfiguration: base URL '" + shown + "' is not a URL");
+    }
+    if ((uri.scheme() != _XPLATSTR("https") && uri.scheme() != _XPLATSTR("http")) || uri.host().empty())
+    {
+        throw std::invalid_argument("ApiConfiguration: base URL '" + shown + "' must be an http:// or https:// URL with a host");
+    }
+    if (uri.scheme() == _XPLATSTR("http") && !isLoopback(uri.host()) && !m_AllowInsecureHttp)
+    {
+        throw std::invalid_argument("ApiConfiguration: base URL '" + shown + "' is plain http to a host that is not loopback, "
+                                    "so the API key would cross the network unencrypted; use https, or "
+                                    "setAllowInsecureHttp(true) to accept that");
+    }
+    checkHeader(_XPLATSTR("Authorization"), m_ApiKey);
+    checkHeader(_XPLATSTR("OpenAI-Organization"), m_Organization);
+    checkHeader(_XPLATSTR("OpenAI-Project"), m_Project);
+    checkHeader(_XPLATSTR("User-Agent"), m_UserAgent);
+    for (const auto& header : m_DefaultHeaders)
+    {
+        checkHeader(header.first, header.second);
+    }
+    return uri;
 }
 
 RetryOptions& ApiConfiguration::getRetryOptions()

@@ -58,6 +58,16 @@ public:
     std::chrono::milliseconds getTimeout() const;
     void setTimeout(std::chrono::milliseconds value);
 
+    /// Plain http:// to a host that is not loopback sends the API key unencrypted, so it is refused
+    /// unless this is set (default false).
+    bool getAllowInsecureHttp() const;
+    void setAllowInsecureHttp(bool value);
+
+    /// The base URL as a URI; throws std::invalid_argument (naming the problem, never the key) when it
+    /// is not an http(s) URL with a host, when it is plain http to a non-loopback host without
+    /// setAllowInsecureHttp, or when a header value holds a line break. ApiClient calls it before sending.
+    web::uri validate() const;
+
     RetryOptions& getRetryOptions();
     const RetryOptions& getRetryOptions() const;
     void setRetryOptions(const RetryOptions& value);
@@ -72,6 +82,7 @@ private:
     utility::string_t m_Project;
     RetryOptions m_RetryOptions;
     std::chrono::milliseconds m_Timeout;
+    bool m_AllowInsecureHttp = false;
 };
 
 } // namespace org::openapitools::client::api

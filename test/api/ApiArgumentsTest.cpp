@@ -114,6 +114,38 @@ TEST_F(LoopbackApiTest, HeaderValuesWithLineBreaksAreRefusedWithoutShowingThem)
     EXPECT_TRUE(server.requests().empty());
 }
 
+TEST_F(LoopbackApiTest, PlainHttpToAHostThatIsNotLoopbackIsRefusedBeforeAnythingIsSent)
+{
+    configuration->setBaseUrl("http://api.example.invalid/v1");
+    reconfigure();
+    try
+    {
+        BatchApi(client).retrieveBatch("batch_1").get();
+        FAIL() << "the call was sent";
+    }
+    catch (const std::invalid_argument& error)
+    {
+        EXPECT_STREQ(error.what(), "ApiConfiguration: base URL 'http://api.example.invalid/v1' is plain http to a host that is "
+                                   "not loopback, so the API key would cross the network unencrypted; use https, or "
+                                   "setAllowInsecureHttp(true) to accept that");
+        EXPECT_EQ(std::string(error.what()).find(TEST_API_KEY), std::string::npos);
+    }
+}
+
+TEST(ApiConfigurationValidate, AcceptsHttpsAndLoopbackHttpAndAnExplicitOptIn)
+{
+    ApiConfiguration configuration;
+    for (const char* url : {"https://api.openai.com/v1", "http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:9/v1"})
+    {
+        configuration.setBaseUrl(url);
+        EXPECT_NO_THROW(configuration.validate()) << url;
+    }
+    configuration.setBaseUrl("http://batch.internal:8080/v1");
+    EXPECT_THROW(configuration.validate(), std::invalid_argument);
+    configuration.setAllowInsecureHttp(true);
+    EXPECT_EQ(configuration.validate().host(), "batch.internal");
+}
+
 TEST_F(LoopbackApiTest, ABaseUrlThatIsNotHttpIsRefused)
 {
     configuration->setBaseUrl("ftp://127.0.0.1/v1");

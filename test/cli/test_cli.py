@@ -263,6 +263,10 @@ class CliTest(unittest.TestCase):
         self.assertOneLineFailure(self.cli(server, "submit", "x", "--endpoint", "/v1/embeddings", "--bogus"), 2,
                                   "unknown option --bogus for submit")
 
+    def test_plain_http_to_a_remote_host_is_refused(self):
+        result = self.cli(None, "--base-url", "http://api.example.invalid/v1", "list")
+        self.assertOneLineFailure(result, 2, "ApiConfiguration: base URL 'http://api.example.invalid/v1' is plain http")
+
     def test_no_api_key(self):
         env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
         result = subprocess.run([CLI, "list"], capture_output=True, text=True, env=env)

@@ -517,6 +517,14 @@ int runCli(const std::vector<std::string>& raw, std::ostream& out, std::ostream&
         {
             configuration->setProject(utility::conversions::to_string_t(*project));
         }
+        try
+        {
+            configuration->validate();
+        }
+        catch (const std::invalid_argument& invalid)
+        {
+            throw CliError{USAGE, invalid.what()};
+        }
         return Commands(arguments, out, environment, std::make_shared<api::ApiClient>(configuration)).run();
     }
     catch (const CliError& error)
