@@ -12,6 +12,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -334,6 +339,53 @@ TEST_F(LocalBatchServerTest, RefusesHostileCreateBodiesWithoutFalling)
         EXPECT_TRUE(response.extract_json().get().at(_XPLATSTR("error")).has_string_field(_XPLATSTR("message")));
     }
     EXPECT_NO_THROW(api::BatchApi(client).listBatches(boost::none, boost::none).get()) << "still serving";
+}
+
+TEST_F(LocalBatchServerTest, RefusesATruncatedMultipartUpload)
+{
+    start();
+    web::http::client::http_client raw(utility::conversions::to_string_t(server->baseUrl()));
+    web::http::http_request request(web::http::methods::POST);
+    request.set_request_uri(_XPLATSTR("/files"));
+    request.headers().add(_XPLATSTR("Authorization"), _XPLATSTR("Bearer sk-any"));
+    // The closing boundary never comes.
+    request.set_body(std::string("--XYZ\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--XYZ\r\n"
+                                 "Content-Disposition: form-data; name=\"file\"; filename=\"a.jsonl\"\r\n\r\n{\"custom_id\""),
+                     "multipart/form-data; boundary=XYZ");
+    const auto response = raw.request(request).get();
+    EXPECT_EQ(response.status_code(), 400);
+    EXPECT_EQ(response.extract_json().get().at(_XPLATSTR("error")).at(_XPLATSTR("message")).as_string(),
+              "The multipart body is malformed.");
+    EXPECT_TRUE(api::FilesApi(client).listFiles(boost::none, boost::none, boost::none, boost::none).get()->getData().empty());
+}
+
+TEST_F(LocalBatchServerTest, SurvivesAClientThatPromisesAGigabyteAndHangsUp)
+{
+    start();
+    const std::string url = server->baseUrl();
+    const int port = std::stoi(url.substr(url.rfind(':') + 1));
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    const std::string head = "POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-any\r\n"
+                             "Content-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: 1073741824\r\n\r\n--XYZ\r\n";
+    ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+    ::close(fd);
+    std::this_thread::sleep_for(milliseconds(200));
+    // Still serving, and nothing half-uploaded was kept.
+    EXPECT_TRUE(api::FilesApi(client).listFiles(boost::none, boost::none, boost::none, boost::none).get()->getData().empty());
+    std::vector<std::string> leftovers;
+    for (const auto& entry : std::filesystem::directory_iterator(directory / "state"))
+    {
+        if (entry.path().extension() == ".tmp")
+        {
+            leftovers.push_back(entry.path().filename().string());
+        }
+    }
+    EXPECT_TRUE(leftovers.empty()) << leftovers.front();
 }
 
 TEST(FaultRule, ParsesTheFlagsAndRefusesNonsense)
