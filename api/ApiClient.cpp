@@ -399,23 +399,14 @@ const std::shared_ptr<model::MultipartFormData>& ApiRequest::getMultipart() cons
 
 web::json::value ApiResponse::parseJson(const char* expected) const
 {
-    if (nestsDeeperThan(body, maxJsonNesting))
+    std::string problem;
+    std::optional<web::json::value> json = tryParseJson(body, problem);
+    if (!json)
     {
         throw ApiResponseException(status, operation, headers, body, utility::conversions::to_string_t(std::string("a ") + expected),
-                                   {model::JsonDiagnostic{utility::string_t(),
-                                                          utility::conversions::to_string_t("nested deeper than "
-                                                                                            + std::to_string(maxJsonNesting) + " levels")}});
+                                   {model::JsonDiagnostic{utility::string_t(), utility::conversions::to_string_t(problem)}});
     }
-    std::error_code error;
-    web::json::value json = web::json::value::parse(utility::conversions::to_string_t(body), error);
-    if (error)
-    {
-        throw ApiResponseException(status, operation, headers, body,
-                                   utility::conversions::to_string_t(std::string("a ") + expected),
-                                   {model::JsonDiagnostic{utility::string_t(),
-                                                          utility::conversions::to_string_t("not valid JSON: " + error.message())}});
-    }
-    return json;
+    return std::move(*json);
 }
 
 utility::string_t ApiResponse::readBytes() const

@@ -73,19 +73,39 @@ bool nestsDeeperThan(const std::string& json, int limit)
     return false;
 }
 
+std::optional<web::json::value> tryParseJson(const std::string& json, std::string& problem)
+{
+    if (nestsDeeperThan(json, maxJsonNesting))
+    {
+        problem = "nested deeper than " + std::to_string(maxJsonNesting) + " levels";
+        return std::nullopt;
+    }
+    try
+    {
+        std::error_code error;
+        web::json::value parsed = web::json::value::parse(utility::conversions::to_string_t(json), error);
+        if (!error)
+        {
+            return parsed;
+        }
+        problem = "not valid JSON: " + error.message();
+    }
+    catch (const std::exception& thrown)
+    {
+        problem = std::string("not valid JSON: ") + thrown.what();
+    }
+    return std::nullopt;
+}
+
 std::optional<OpenAIError> OpenAIError::parse(const std::string& body)
 {
-    if (nestsDeeperThan(body, maxJsonNesting))
+    std::string ignored;
+    const std::optional<web::json::value> document = tryParseJson(body, ignored);
+    if (!document || !document->is_object() || !document->has_object_field(_XPLATSTR("error")))
     {
         return std::nullopt;
     }
-    std::error_code ignored;
-    const web::json::value document = web::json::value::parse(body, ignored);
-    if (ignored || !document.is_object() || !document.has_object_field(_XPLATSTR("error")))
-    {
-        return std::nullopt;
-    }
-    const web::json::value& error = document.at(_XPLATSTR("error"));
+    const web::json::value& error = document->at(_XPLATSTR("error"));
     return OpenAIError{stringField(error, _XPLATSTR("message")), stringField(error, _XPLATSTR("type")),
                        stringField(error, _XPLATSTR("param")), stringField(error, _XPLATSTR("code"))};
 }

@@ -11,6 +11,7 @@
 
 #include <cpprest/details/basic_types.h>
 #include <cpprest/http_msg.h>
+#include <cpprest/json.h>
 
 #include <memory>
 #include <optional>
@@ -27,6 +28,10 @@ constexpr int maxJsonNesting = 256;
 /// Whether json nests arrays and objects deeper than limit (strings are skipped, so brackets inside
 /// them do not count). A linear scan, without parsing.
 bool nestsDeeperThan(const std::string& json, int limit);
+
+/// json parsed by cpprestsdk, or nothing with the reason in problem: too deep, not JSON, or text its
+/// parser throws on (it throws std::range_error for an invalid UTF-16 surrogate pair in a \u escape).
+std::optional<web::json::value> tryParseJson(const std::string& json, std::string& problem);
 
 /// The error object OpenAI returns with an error status: {"error": {"message", "type", "param", "code"}}.
 struct OpenAIError

@@ -1,5 +1,7 @@
 #include "workflow/ResultFileReader.h"
 
+#include "api/ApiException.h"
+
 
 namespace openai_batch::workflow {
 
@@ -110,19 +112,32 @@ bool BatchResult::succeeded() const
     return !errorCode && statusCode && *statusCode >= 200 && *statusCode < 300;
 }
 
+namespace {
+
+/// text parsed by cpprestsdk, or std::invalid_argument naming the line (its parser refuses some text
+/// the reader accepts, such as a \u escape with a lone UTF-16 surrogate).
+web::json::value parseForCaller(std::string_view text, size_t lineNumber)
+{
+    std::string problem;
+    auto json = api::tryParseJson(std::string(text), problem);
+    if (!json)
+    {
+        throw std::invalid_argument("line " + std::to_string(lineNumber) + ": " + problem);
+    }
+    return std::move(*json);
+}
+
+} // namespace
+
 web::json::value BatchResult::bodyJson() const
 {
-    if (body.empty())
-    {
-        return web::json::value::null();
-    }
-    return web::json::value::parse(utility::conversions::to_string_t(std::string(body)));
+    return body.empty() ? web::json::value::null() : parseForCaller(body, lineNumber);
 }
 
 std::shared_ptr<model::BatchRequestOutput> BatchResult::toModel() const
 {
     auto output = std::make_shared<model::BatchRequestOutput>();
-    output->fromJson(web::json::value::parse(utility::conversions::to_string_t(std::string(line))));
+    output->fromJson(parseForCaller(line, lineNumber));
     return output;
 }
 

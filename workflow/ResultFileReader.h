@@ -38,9 +38,10 @@ struct BatchResult
 
     /// A 2xx response and no error object.
     bool succeeded() const;
-    /// The response body parsed (cpprestsdk's DOM); null when there is none.
+    /// The response body parsed (cpprestsdk's DOM); null when there is none. Throws
+    /// std::invalid_argument ("line N: ...") for text cpprestsdk refuses (an unpaired \u surrogate).
     web::json::value bodyJson() const;
-    /// The whole line as the generated model.
+    /// The whole line as the generated model; throws as bodyJson() does.
     std::shared_ptr<model::BatchRequestOutput> toModel() const;
 };
 

@@ -166,6 +166,19 @@ TEST_F(ApiClientTest, JsonNestedTooDeepIsRefusedUnparsed)
     EXPECT_FALSE(error.getError().has_value());
 }
 
+TEST_F(ApiClientTest, AnUnpairedSurrogateEscapeIsAClearErrorNotACrash)
+{
+    // Found by fuzzing: cpprestsdk's parser throws std::range_error on "\ud83d\udA00".
+    server.enqueueJson(200, R"({"id": "\ud83d\udA00"})");
+    server.enqueueJson(404, R"({"error": {"message": "\udA00"}})");
+    const auto unreadable = failureOf<ApiResponseException>(api.retrieveBatch("batch_1"));
+    ASSERT_EQ(unreadable.problems().size(), 1u);
+    EXPECT_EQ(unreadable.problems()[0].toString(), "/: not valid JSON: UTF-16 string has invalid low surrogate");
+    const auto error = failureOf<ApiException>(api.retrieveBatch("batch_1"));
+    EXPECT_EQ(error.getStatus(), 404);
+    EXPECT_FALSE(error.getError().has_value());
+}
+
 TEST_F(ApiClientTest, TheNestingLimitIgnoresBracketsInStrings)
 {
     EXPECT_FALSE(nestsDeeperThan(R"({"a": ")" + std::string(1000, '[') + R"("})", 256));

@@ -328,7 +328,8 @@ TEST_F(LocalBatchServerTest, RefusesHostileCreateBodiesWithoutFalling)
     start();
     web::http::client::http_client raw(utility::conversions::to_string_t(server->baseUrl()));
     for (const std::string& body : {std::string(100000, '['), std::string("{\"input_file_id\": "), std::string("[]"),
-                                    std::string("{\"input_file_id\": 5, \"endpoint\": \"/v1/chat/completions\", \"completion_window\": \"24h\"}")})
+                                    std::string("{\"input_file_id\": 5, \"endpoint\": \"/v1/chat/completions\", \"completion_window\": \"24h\"}"),
+                                    std::string("{\"input_file_id\": \"\\ud83d\\udA00\"}")})
     {
         web::http::http_request request(web::http::methods::POST);
         request.set_request_uri(_XPLATSTR("/batches"));

@@ -140,6 +140,25 @@ TEST(ResultFileReader, ReadsManyLinesAcrossBufferBoundaries)
     EXPECT_EQ(results[2999].lineNumber, 3000u);
 }
 
+TEST(ResultFileReader, ABodyCpprestsdkCannotParseIsAClearErrorNotACrash)
+{
+    // Found by fuzzing: valid JSON syntax, but an unpaired UTF-16 surrogate that cpprestsdk throws on.
+    std::istringstream in(R"({"custom_id": "x", "response": {"status_code": 200, "body": {"t": "\ud83d\udA00"}}})");
+    ResultFileReader reader(in);
+    BatchResult result;
+    ASSERT_TRUE(reader.next(result));
+    try
+    {
+        result.bodyJson();
+        FAIL() << "the body parsed";
+    }
+    catch (const std::invalid_argument& error)
+    {
+        EXPECT_STREQ(error.what(), "line 1: not valid JSON: UTF-16 string has invalid low surrogate");
+    }
+    EXPECT_THROW(result.toModel(), std::invalid_argument);
+}
+
 TEST(ResultFileReader, NamesAFileItCannotOpen)
 {
     try

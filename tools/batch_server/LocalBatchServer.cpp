@@ -526,18 +526,14 @@ void LocalBatchServer::createBatch(const Exchange& exchange)
         {
             return exchange.fail(400, "The request body could not be read.");
         }
-        // Bounded before cpprestsdk's recursive parser sees it: a hostile body must not crash the server.
-        if (api::nestsDeeperThan(text, api::maxJsonNesting))
+        // Depth-bounded and exception-safe: a hostile body must not bring the server down.
+        std::string problem;
+        const auto input = api::tryParseJson(text, problem);
+        if (!input)
         {
-            return exchange.fail(400, "The request body nests deeper than " + std::to_string(api::maxJsonNesting) + " levels.");
+            return exchange.fail(400, "The request body is " + problem + ".");
         }
-        std::error_code error;
-        const value input = value::parse(text, error);
-        if (error)
-        {
-            return exchange.fail(400, "The request body is not valid JSON.");
-        }
-        createBatchFrom(exchange, input);
+        createBatchFrom(exchange, *input);
     });
 }
 
