@@ -349,11 +349,6 @@ model::MultipartFormData& ApiRequest::multipart()
     return *m_Multipart;
 }
 
-void ApiRequest::setAccept(const utility::char_t* mediaType)
-{
-    m_Accept = mediaType;
-}
-
 void ApiRequest::expectBytes()
 {
     m_ExpectsBytes = true;

@@ -107,7 +107,6 @@ public:
     /// stream cannot be read, is refused.
     void addFormFile(const utility::char_t* name, const std::shared_ptr<model::HttpContent>& file);
 
-    void setAccept(const utility::char_t* mediaType);
     /// The response is raw bytes (a download): kept whole, never parsed or size-capped as JSON.
     void expectBytes();
     bool expectsBytes() const;

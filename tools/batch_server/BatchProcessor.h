@@ -37,7 +37,6 @@ public:
     /// Asks for cancellation (validating, in_progress, finalizing become cancelling); false otherwise.
     bool cancel(const std::string& batchId);
 
-    const Pacing& pacing() const { return m_Pacing; }
     int64_t now() const { return m_Now(); }
 
 private:
