@@ -196,10 +196,11 @@ TEST_F(ApiClientTest, AnArrayWhereAnObjectBelongsIsRefused)
 
 TEST_F(ApiClientTest, AServerThatNeverAnswersTimesOut)
 {
+    SilentServer silent;
+    configuration->setBaseUrl(silent.url() + "/v1");
     configuration->setTimeout(milliseconds(1000));
     configuration->getRetryOptions().maxRetries = 0;
     reconfigure();
-    server.enqueue(CannedResponse::silence());
 
     const auto error = failureOf<ApiConnectionException>(api.retrieveBatch("batch_1"));
 

@@ -52,11 +52,32 @@ CannedResponse CannedResponse::fromFile(std::string path)
     return response;
 }
 
-CannedResponse CannedResponse::silence()
+SilentServer::SilentServer() : m_Socket(::socket(AF_INET, SOCK_STREAM, 0))
 {
-    CannedResponse response;
-    response.neverAnswer = true;
-    return response;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    if (m_Socket < 0 || ::bind(m_Socket, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0
+        || ::listen(m_Socket, 8) != 0 || ::getsockname(m_Socket, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    {
+        if (m_Socket >= 0)
+        {
+            ::close(m_Socket);
+        }
+        throw std::runtime_error("cannot listen on a loopback port");
+    }
+    m_Port = ntohs(address.sin_port);
+}
+
+SilentServer::~SilentServer()
+{
+    ::close(m_Socket);
+}
+
+std::string SilentServer::url() const
+{
+    return "http://127.0.0.1:" + std::to_string(m_Port);
 }
 
 std::string RecordedRequest::header(const std::string& name) const
@@ -75,15 +96,6 @@ LoopbackServer::LoopbackServer()
 
 LoopbackServer::~LoopbackServer()
 {
-    std::vector<web::http::http_request> held;
-    {
-        std::lock_guard<std::mutex> lock(m_Mutex);
-        held.swap(m_Held);
-    }
-    for (auto& request : held)
-    {
-        request.reply(web::http::status_codes::ServiceUnavailable).wait();
-    }
     for (auto& trickler : m_Tricklers)
     {
         trickler.join();
@@ -139,11 +151,6 @@ void LoopbackServer::handle(web::http::http_request request)
             {
                 canned = m_Queue.front();
                 m_Queue.pop_front();
-            }
-            if (canned.neverAnswer)
-            {
-                m_Held.push_back(request);
-                return;
             }
         }
         answer(request, canned);

@@ -35,7 +35,6 @@ struct CannedResponse
     std::map<std::string, std::string> headers;
     std::string body;
     std::string bodyFile;     ///< when set, the body is streamed from this file
-    bool neverAnswer = false; ///< hold the request unanswered (until the server stops)
     /// When set, the body is sent as these pieces, each after trickleDelay (chunked transfer).
     std::vector<std::string> trickle;
     std::chrono::milliseconds trickleDelay{0};
@@ -43,7 +42,25 @@ struct CannedResponse
     static CannedResponse text(web::http::status_code status, std::string body,
                                std::map<std::string, std::string> headers = {});
     static CannedResponse fromFile(std::string path);
-    static CannedResponse silence();
+};
+
+/// A port on 127.0.0.1 that takes connections and never reads or answers: the kernel completes the
+/// handshake and buffers the request. A plain socket, so no server-side work is left in flight when a
+/// client gives up (cpprestsdk's listener keeps tasks for a request it never answered).
+class SilentServer
+{
+public:
+    SilentServer();
+    ~SilentServer();
+    SilentServer(const SilentServer&) = delete;
+    SilentServer& operator=(const SilentServer&) = delete;
+
+    /// http://127.0.0.1:<port>
+    std::string url() const;
+
+private:
+    int m_Socket = -1;
+    uint16_t m_Port = 0;
 };
 
 class LoopbackServer
@@ -71,7 +88,6 @@ private:
     mutable std::mutex m_Mutex;
     std::deque<CannedResponse> m_Queue;
     std::vector<RecordedRequest> m_Requests;
-    std::vector<web::http::http_request> m_Held;
     std::vector<std::thread> m_Tricklers;
 };
 
