@@ -10,6 +10,7 @@ from typing import Dict, List, Optional
 import jinja2
 
 from . import cpp, naming
+from .errors import SpecError
 from .ir import Api, Model, Operation, Parameter, Property, Spec
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates")
@@ -183,6 +184,10 @@ def render(spec: Spec, config: Config) -> Dict[str, str]:
         files[f"model/{runtime}.h"] = env.get_template(f"runtime/{runtime}.h.j2").render(**common)
         files[f"model/{runtime}.cpp"] = env.get_template(f"runtime/{runtime}.cpp.j2").render(**common)
     views = [view_model(m) for m in spec.models]
+    _refuse_runtime_names([view.name for view in views] + [api.name for api in spec.apis])
+    names = [view.name for view in views]
+    files["model/ModelRegistry.h"] = env.get_template("model_registry.h.j2").render(**common)
+    files["model/ModelRegistry.cpp"] = env.get_template("model_registry.cpp.j2").render(names=names, **common)
     for view in views:
         files[f"model/{view.name}.h"] = env.get_template("model.h.j2").render(model=view, **common)
         files[f"model/{view.name}.cpp"] = env.get_template("model.cpp.j2").render(model=view, **common)
@@ -199,6 +204,14 @@ def render(spec: Spec, config: Config) -> Dict[str, str]:
         files[f"doc/{api.name}.md"] = env.get_template("api.md.j2").render(api=view, **api_common)
     return {path: absolute_links(text, config.docs_site) if path.endswith(".md") else text
             for path, text in files.items()}
+
+
+def _refuse_runtime_names(names: List[str]) -> None:
+    """A schema or tag named like a runtime file would overwrite it."""
+    reserved = set(_RUNTIME_FILES) | set(_API_RUNTIME_FILES) | {"ModelRegistry"}
+    for name in names:
+        if name in reserved:
+            raise SpecError(f"'{name}' is the name of a file the generator writes itself; rename the schema or tag")
 
 
 def readme_api_table(spec: Spec, config: Config) -> str:

@@ -126,6 +126,25 @@ class Output(GeneratedCopy):
         self.assertEqual(2, result.returncode)
         self.assertIn("schema Broken, property choice", result.stderr)
 
+    def test_a_schema_named_like_a_runtime_file_stops_generation(self):
+        with open(self.spec, encoding="utf-8") as f:
+            text = f.read()
+        with open(self.spec, "w", encoding="utf-8") as f:
+            f.write(text.replace("\n  schemas:\n", "\n  schemas:\n    ModelRegistry:\n      type: object\n"
+                                 "      properties:\n        id:\n          type: string\n", 1))
+        result = self.generate()
+        self.assertEqual(2, result.returncode)
+        self.assertIn("'ModelRegistry' is the name of a file the generator writes itself", result.stderr)
+
+    def test_the_registry_lists_every_model_in_spec_order(self):
+        registry = self.read("model/ModelRegistry.cpp")
+        listed = re.findall(r'\{"(\w+)", &create<(\w+)>\}', registry)
+        self.assertTrue(all(name == cls for name, cls in listed))
+        headers = sorted(n[:-2] for n in os.listdir(os.path.join(self.dir, "model")) if n.endswith(".h"))
+        runtime = {"ModelBase", "Object", "HttpContent", "MultipartFormData", "ModelRegistry"}
+        self.assertEqual(sorted(set(headers) - runtime), sorted(name for name, _ in listed))
+        self.assertEqual("CreateBatchRequest", listed[0][0])
+
 
 class BatchPageMatchesSeed(unittest.TestCase):
     """doc/Batch.md carries every row of the seed page: names, order, descriptions, notes.
