@@ -141,6 +141,32 @@ private:
 
 namespace {
 
+/// text with the API key blanked out wherever it occurs. An error response may echo the key (a proxy,
+/// a misconfigured gateway), and exceptions end up in logs. Keys shorter than 8 characters are test
+/// values whose blanking would garble the message instead.
+std::string withoutSecret(std::string text, const std::string& secret)
+{
+    if (secret.size() < 8)
+    {
+        return text;
+    }
+    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at))
+    {
+        text.replace(at, secret.size(), "[redacted]");
+    }
+    return text;
+}
+
+web::http::http_headers withoutSecret(const web::http::http_headers& headers, const std::string& secret)
+{
+    web::http::http_headers cleaned;
+    for (const auto& header : headers)
+    {
+        cleaned.add(header.first, utility::conversions::to_string_t(withoutSecret(utility::conversions::to_utf8string(header.second), secret)));
+    }
+    return cleaned;
+}
+
 /// What an attempt that got no usable HTTP answer failed with, as an ApiConnectionException.
 std::exception_ptr connectionFailure(const utility::string_t& operation, const detail::IdleTimeout& idle,
                                      std::exception_ptr error, int attempts)
@@ -696,7 +722,9 @@ pplx::task<ApiResponse> ApiClient::receive(std::shared_ptr<Call> call, std::shar
         const auto& headers = response.headers();
         if (!success)
         {
-            auto failure = std::make_exception_ptr(ApiException(status, operation, headers, sink->takeBody(), sink->overflowed()));
+            const std::string secret = utility::conversions::to_utf8string(call->configuration->getApiKey());
+            auto failure = std::make_exception_ptr(ApiException(status, operation, withoutSecret(headers, secret),
+                                                                withoutSecret(sink->takeBody(), secret), sink->overflowed()));
             return retryOrFail(call, retriesDone, AttemptOutcome{status, headers}, failure, 0);
         }
         if (sink->overflowed())

@@ -58,14 +58,16 @@ public:
     std::chrono::milliseconds getTimeout() const;
     void setTimeout(std::chrono::milliseconds value);
 
-    /// Plain http:// to a host that is not loopback sends the API key unencrypted, so it is refused
-    /// unless this is set (default false).
+    /// Plain http:// to a host that is not loopback sends the API key unencrypted, and https:// with
+    /// certificate verification off (getHttpConfig().set_validate_certificates(false)) sends it to
+    /// whoever answers; both are refused unless this is set (default false).
     bool getAllowInsecureHttp() const;
     void setAllowInsecureHttp(bool value);
 
     /// The base URL as a URI; throws std::invalid_argument (naming the problem, never the key) when it
-    /// is not an http(s) URL with a host, when it is plain http to a non-loopback host without
-    /// setAllowInsecureHttp, or when a header value holds a line break. ApiClient calls it before sending.
+    /// is not an http(s) URL with a host, when it is plain http or unverified https to a non-loopback
+    /// host without setAllowInsecureHttp, or when a header value holds a line break. ApiClient calls it
+    /// before sending.
     web::uri validate() const;
 
     RetryOptions& getRetryOptions();

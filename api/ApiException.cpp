@@ -3,7 +3,9 @@
 
 #include <cpprest/json.h>
 
+#include <algorithm>
 #include <sstream>
+#include <vector>
 
 namespace org::openapitools::client::api {
 
@@ -35,6 +37,48 @@ std::string transportMessage(const utility::string_t& operation, const std::erro
         text << " after " << attempts << " attempts";
     }
     return text.str();
+}
+
+/// Where the first key that an object holds twice is, as a JSON Pointer. cpprestsdk keeps both members
+/// and its at() finds the first, while most parsers keep the last: such a document means different
+/// things to different readers, so it is refused rather than read one way.
+std::optional<utility::string_t> findDuplicateKey(const web::json::value& value, const model::JsonPath& path)
+{
+    if (value.is_array())
+    {
+        const auto& array = value.as_array();
+        for (size_t i = 0; i < array.size(); ++i)
+        {
+            if (auto found = findDuplicateKey(array.at(i), path.child(i)))
+            {
+                return found;
+            }
+        }
+    }
+    else if (value.is_object())
+    {
+        const auto& object = value.as_object();
+        std::vector<model::JsonKey> keys;
+        keys.reserve(object.size());
+        for (const auto& member : object)
+        {
+            keys.push_back(member.first);
+        }
+        std::sort(keys.begin(), keys.end());
+        const auto repeated = std::adjacent_find(keys.begin(), keys.end());
+        if (repeated != keys.end())
+        {
+            return path.child(*repeated).toString();
+        }
+        for (const auto& member : object)
+        {
+            if (auto found = findDuplicateKey(member.second, path.child(member.first)))
+            {
+                return found;
+            }
+        }
+    }
+    return std::nullopt;
 }
 
 } // namespace
@@ -84,11 +128,17 @@ std::optional<web::json::value> tryParseJson(const std::string& json, std::strin
     {
         std::error_code error;
         web::json::value parsed = web::json::value::parse(utility::conversions::to_string_t(json), error);
-        if (!error)
+        if (error)
         {
-            return parsed;
+            problem = "not valid JSON: " + error.message();
+            return std::nullopt;
         }
-        problem = "not valid JSON: " + error.message();
+        if (const auto duplicate = findDuplicateKey(parsed, model::JsonPath()))
+        {
+            problem = "ambiguous JSON: the key at " + utility::conversions::to_utf8string(*duplicate) + " appears twice in its object";
+            return std::nullopt;
+        }
+        return parsed;
     }
     catch (const std::exception& thrown)
     {

@@ -29,8 +29,9 @@ constexpr int maxJsonNesting = 256;
 /// them do not count). A linear scan, without parsing.
 bool nestsDeeperThan(const std::string& json, int limit);
 
-/// json parsed by cpprestsdk, or nothing with the reason in problem: too deep, not JSON, or text its
-/// parser throws on (it throws std::range_error for an invalid UTF-16 surrogate pair in a \u escape).
+/// json parsed by cpprestsdk, or nothing with the reason in problem: too deep, not JSON, text its parser
+/// throws on (it throws std::range_error for an invalid UTF-16 surrogate pair in a \u escape), or an
+/// object with a key twice (readers disagree on which one counts).
 std::optional<web::json::value> tryParseJson(const std::string& json, std::string& problem);
 
 /// The error object OpenAI returns with an error status: {"error": {"message", "type", "param", "code"}}.

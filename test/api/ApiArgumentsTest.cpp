@@ -146,6 +146,29 @@ TEST(ApiConfigurationValidate, AcceptsHttpsAndLoopbackHttpAndAnExplicitOptIn)
     EXPECT_EQ(configuration.validate().host(), "batch.internal");
 }
 
+TEST(ApiConfigurationValidate, CertificateVerificationOffIsRefusedUnlessChosenOutright)
+{
+    ApiConfiguration configuration;
+    configuration.setApiKey(TEST_API_KEY);
+    configuration.getHttpConfig().set_validate_certificates(false);
+    try
+    {
+        configuration.validate();
+        FAIL() << "unverified TLS to api.openai.com was accepted";
+    }
+    catch (const std::invalid_argument& error)
+    {
+        EXPECT_STREQ(error.what(), "ApiConfiguration: certificate verification is off for 'https://api.openai.com/v1', so the "
+                                   "API key would go to whoever answers; turn it back on, or setAllowInsecureHttp(true) to "
+                                   "accept that");
+    }
+    configuration.setBaseUrl("https://127.0.0.1:8443/v1"); // a local test server with its own certificate
+    EXPECT_NO_THROW(configuration.validate());
+    configuration.setBaseUrl("https://api.openai.com/v1");
+    configuration.setAllowInsecureHttp(true);
+    EXPECT_NO_THROW(configuration.validate());
+}
+
 TEST_F(LoopbackApiTest, ABaseUrlThatIsNotHttpIsRefused)
 {
     configuration->setBaseUrl("ftp://127.0.0.1/v1");
