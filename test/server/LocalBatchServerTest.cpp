@@ -14,11 +14,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -43,6 +45,46 @@ protected:
     {
         server.reset();
         std::filesystem::remove_all(directory);
+    }
+
+    /// A plain TCP connection to the running server.
+    int connectRaw() const
+    {
+        const std::string url = server->baseUrl();
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sin_port = htons(static_cast<uint16_t>(std::stoi(url.substr(url.rfind(':') + 1))));
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0)
+        {
+            throw std::runtime_error("cannot connect to the local server");
+        }
+        return fd;
+    }
+
+    /// Sends bytes, closes the sending half, and returns all the server sends back before it closes
+    /// the connection; nothing when it keeps the connection open for longer than `patience`.
+    std::optional<std::string> exchangeRaw(const std::string& bytes, milliseconds patience = milliseconds(3000)) const
+    {
+        const int fd = connectRaw();
+        ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        ::shutdown(fd, SHUT_WR);
+        std::string answer;
+        char buffer[4096];
+        pollfd waiting{fd, POLLIN, 0};
+        while (::poll(&waiting, 1, static_cast<int>(patience.count())) > 0)
+        {
+            const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+            if (n <= 0)
+            {
+                ::close(fd);
+                return answer;
+            }
+            answer.append(buffer, static_cast<size_t>(n));
+        }
+        ::close(fd);
+        return std::nullopt;
     }
 
     void start(server::Pacing pacing = {}, const std::string& key = "", std::vector<server::FaultRule> faults = {})
@@ -363,14 +405,7 @@ TEST_F(LocalBatchServerTest, RefusesATruncatedMultipartUpload)
 TEST_F(LocalBatchServerTest, SurvivesAClientThatPromisesAGigabyteAndHangsUp)
 {
     start();
-    const std::string url = server->baseUrl();
-    const int port = std::stoi(url.substr(url.rfind(':') + 1));
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    const int fd = connectRaw();
     const std::string head = "POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-any\r\n"
                              "Content-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: 1073741824\r\n\r\n--XYZ\r\n";
     ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
@@ -387,6 +422,31 @@ TEST_F(LocalBatchServerTest, SurvivesAClientThatPromisesAGigabyteAndHangsUp)
         }
     }
     EXPECT_TRUE(leftovers.empty()) << leftovers.front();
+}
+
+TEST_F(LocalBatchServerTest, AnswersAndClosesWhenABodyEndsShort)
+{
+    start();
+    const std::string auth = "Host: 127.0.0.1\r\nAuthorization: Bearer sk-any\r\n";
+    // Bodies that promise more than they bring, then a half-close: each is answered, and the connection
+    // closed (cpprestsdk's listener alone keeps such a connection open, a socket lost per client).
+    const std::pair<std::string, std::string> cases[] = {
+        {"POST /v1/batches HTTP/1.1\r\n" + auth + "Content-Length: 100\r\n\r\n{}", "HTTP/1.1 400 Bad Request"},
+        {"GET /v1/batches HTTP/1.1\r\n" + auth + "Content-Length: 50\r\n\r\n", "HTTP/1.1 200 OK"},
+        {"GET /v1/files HTTP/1.1\r\n" + auth + "Transfer-Encoding: chunked\r\n\r\n5\r\nab", "HTTP/1.1 200 OK"},
+        {"POST /elsewhere HTTP/1.1\r\n" + auth + "Content-Length: 50\r\n\r\n{", "HTTP/1.1 404 Not Found"},
+    };
+    for (const auto& [request, statusLine] : cases)
+    {
+        const auto answer = exchangeRaw(request);
+        ASSERT_TRUE(answer.has_value()) << "the server kept the connection open after: " << request;
+        EXPECT_EQ(answer->substr(0, statusLine.size()), statusLine) << *answer;
+        EXPECT_NE(answer->find("Connection: close"), std::string::npos) << *answer;
+    }
+    // A complete request keeps its connection for the next one.
+    const auto kept = exchangeRaw("GET /v1/batches HTTP/1.1\r\n" + auth + "\r\n");
+    ASSERT_TRUE(kept.has_value());
+    EXPECT_EQ(kept->find("Connection: close"), std::string::npos) << *kept;
 }
 
 TEST(FaultRule, ParsesTheFlagsAndRefusesNonsense)

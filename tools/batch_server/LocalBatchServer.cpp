@@ -206,7 +206,7 @@ value page(std::vector<value> oldestFirst, const std::map<std::string, std::stri
 void Exchange::send(status_code status, const value& body) const
 {
     web::http::http_response response(status);
-    response.headers().add("x-request-id", requestId);
+    addReplyHeaders(response);
     if (!drop)
     {
         response.set_body(body);
@@ -237,6 +237,21 @@ void Exchange::send(status_code status, const value& body) const
     });
 }
 
+void Exchange::addReplyHeaders(web::http::http_response& response) const
+{
+    response.headers().add("x-request-id", requestId);
+    const auto& headers = request.headers();
+    const bool declaresBody = headers.has("Transfer-Encoding")
+                              || (headers.has("Content-Length") && headers.content_length() != 0);
+    if (response.status_code() >= 400 || (declaresBody && !bodyRead))
+    {
+        // Part of the request may still be on the wire, so the next bytes are not a request. Closing
+        // also matters to cpprestsdk's listener: after a short body and a half-close from the client
+        // it would otherwise keep the connection, and its socket, open indefinitely.
+        response.headers().add("Connection", "close");
+    }
+}
+
 void Exchange::fail(status_code status, const std::string& message, const std::string& param, const std::string& code) const
 {
     send(status, errorBody(message, status >= 500 ? "server_error" : "invalid_request_error", param, code));
@@ -259,7 +274,7 @@ LocalBatchServer::LocalBatchServer(ServerOptions options)
             port = static_cast<uint16_t>(20000 + (std::random_device{}() % 40000));
         }
         auto listener = std::make_unique<web::http::experimental::listener::http_listener>(
-            web::uri("http://127.0.0.1:" + std::to_string(port) + "/v1"));
+            web::uri("http://127.0.0.1:" + std::to_string(port))); // every path, so every reply is ours
         listener->support([this](http_request request) { handle(request); });
         try
         {
@@ -318,7 +333,7 @@ void LocalBatchServer::handle(http_request request)
 {
     std::ostringstream id;
     id << "req_local_" << std::hex << ++m_RequestCount;
-    Exchange exchange{request, id.str(), false};
+    Exchange exchange{request, id.str(), false, false};
     const auto authorization = request.headers().find("Authorization");
     const std::string bearer = "Bearer ";
     if (authorization == request.headers().end() || authorization->second.rfind(bearer, 0) != 0
@@ -337,7 +352,7 @@ void LocalBatchServer::handle(http_request request)
     if (fault.status == 429)
     {
         web::http::http_response response(429);
-        response.headers().add("x-request-id", exchange.requestId);
+        exchange.addReplyHeaders(response);
         response.headers().add("retry-after-ms", "20");
         response.headers().add("Retry-After", "1");
         response.set_body(errorBody("Rate limit reached (injected by the local server).", "requests", "", "rate_limit_exceeded"));
@@ -366,6 +381,11 @@ void LocalBatchServer::route(const Exchange& exchange)
     {
         segments.push_back(web::uri::decode(segment));
     }
+    if (segments.empty() || segments.front() != "v1")
+    {
+        return unknownUrl(exchange);
+    }
+    segments.erase(segments.begin());
     const std::string method = exchange.request.method();
     const size_t depth = segments.size();
     const std::string collection = depth > 0 ? segments[0] : std::string();
@@ -428,7 +448,7 @@ void LocalBatchServer::route(const Exchange& exchange)
 
 void LocalBatchServer::unknownUrl(const Exchange& exchange)
 {
-    exchange.fail(404, "Invalid URL (" + exchange.request.method() + " /v1" + exchange.request.relative_uri().path() + ")", "",
+    exchange.fail(404, "Invalid URL (" + exchange.request.method() + " " + exchange.request.relative_uri().path() + ")", "",
                   "unknown_url");
 }
 
@@ -458,7 +478,9 @@ void LocalBatchServer::createFile(const Exchange& exchange)
             try
             {
                 received.get();
-                storeUpload(exchange, upload, boundary);
+                Exchange read = exchange;
+                read.bodyRead = true;
+                storeUpload(read, upload, boundary);
             }
             catch (const std::exception& error)
             {
@@ -526,14 +548,16 @@ void LocalBatchServer::createBatch(const Exchange& exchange)
         {
             return exchange.fail(400, "The request body could not be read.");
         }
+        Exchange read = exchange;
+        read.bodyRead = true;
         // Depth-bounded and exception-safe: a hostile body must not bring the server down.
         std::string problem;
         const auto input = api::tryParseJson(text, problem);
         if (!input)
         {
-            return exchange.fail(400, "The request body is " + problem + ".");
+            return read.fail(400, "The request body is " + problem + ".");
         }
-        createBatchFrom(exchange, *input);
+        createBatchFrom(read, *input);
     });
 }
 

@@ -21,11 +21,15 @@ struct Exchange
 {
     web::http::http_request request;
     std::string requestId;
-    bool drop = false; ///< carry the request out, then cut the reply off halfway
+    bool drop = false;     ///< carry the request out, then cut the reply off halfway
+    bool bodyRead = false; ///< the request's body has been read to its end
 
     void send(web::http::status_code status, const web::json::value& body) const;
     void fail(web::http::status_code status, const std::string& message, const std::string& param = "",
               const std::string& code = "") const;
+    /// Adds what every reply carries: x-request-id, and Connection: close when the connection cannot
+    /// be trusted for another request (an error status, or a body nobody read to its end).
+    void addReplyHeaders(web::http::http_response& response) const;
 };
 
 struct ServerOptions
