@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -77,7 +78,8 @@ public:
         leave();
     }
     /// Like readObject, but a document that is valid JSON of another kind is refused with
-    /// std::invalid_argument("expected a JSON object, got array"), and broken JSON with its syntax error.
+    /// std::invalid_argument("expected a JSON object, got array"), broken JSON with its syntax error, and
+    /// a key that appears twice with 'duplicate key "custom_id"': parsers disagree on which one counts.
     template <typename OnMember>
     void readTopLevelObject(OnMember&& onMember)
     {
@@ -87,7 +89,14 @@ public:
             expectEnd();
             throw std::invalid_argument(std::string("expected a JSON object, got ") + jsonKindName(kind));
         }
-        readObject(onMember);
+        std::set<std::string, std::less<>> keys;
+        readObject([&](std::string_view key, JsonCursor& cursor) {
+            if (!keys.emplace(key).second)
+            {
+                throw std::invalid_argument("duplicate key \"" + std::string(key) + "\"");
+            }
+            onMember(key, cursor);
+        });
         expectEnd();
     }
     /// A string's decoded value.

@@ -10,7 +10,7 @@ using web::json::value;
 
 RawReply json(int status, const value& body)
 {
-    return RawReply{status, utility::conversions::to_utf8string(body.serialize()), "application/json"};
+    return RawReply{status, utility::conversions::to_utf8string(body.serialize()), "application/json", std::nullopt};
 }
 
 RawReply notFound(const std::string& what)
@@ -102,7 +102,7 @@ std::optional<RawReply> FakeBatchService::handle(const RawRequest& request)
         && path.compare(path.size() - contentSuffix.size(), contentSuffix.size(), contentSuffix) == 0)
     {
         const auto file = m_Files.find(path.substr(7, path.size() - 7 - contentSuffix.size()));
-        return file == m_Files.end() ? notFound(path) : RawReply{200, file->second, "application/octet-stream"};
+        return file == m_Files.end() ? notFound(path) : RawReply{200, file->second, "application/octet-stream", std::nullopt};
     }
     return notFound(path);
 }

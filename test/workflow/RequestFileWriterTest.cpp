@@ -84,6 +84,8 @@ TEST(RequestFileWriter, RefusesWhatTheBatchEndpointWouldNot)
               "line 2: /body: expected object, got array");
     EXPECT_EQ(refusal([&] { writer.addLine("{\"custom_id\": \"x\"}\n{\"custom_id\": \"y\"}"); }), "line 2: a request must be one line");
     EXPECT_EQ(refusal([&] { writer.addLine("{\"custom_id\": \"x\", "); }), "line 2: unexpected end of JSON at byte 20");
+    EXPECT_EQ(refusal([&] { writer.addLine(R"({"custom_id": "x", "method": "POST", "url": "/v1/chat/completions", "custom_id": "y", "body": {}})"); }),
+              R"(line 2: duplicate key "custom_id")");
     EXPECT_EQ(refusal([&] { writer.add("", chatBody("1")); }), "line 2: custom_id must not be empty");
     EXPECT_EQ(refusal([&] { writer.add("s", web::json::value::string("text")); }), "line 2: body: expected a JSON object");
     EXPECT_EQ(writer.requestCount(), 1u);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <streambuf>
+#include <vector>
 
 using namespace openai_batch::workflow;
 
@@ -110,9 +112,9 @@ TEST(ResultFileReader, CanSkipMalformedLinesAndGoOn)
     EXPECT_EQ(problems[4].toString(), "line 6: /response/status_code: expected integer, got string");
 }
 
-TEST(ResultFileReader, ReadsATenMegabyteLine)
+TEST(ResultFileReader, ReadsAHundredMegabyteLine)
 {
-    const std::string content(10 * 1024 * 1024, 'x');
+    const std::string content(100 * 1024 * 1024, 'x');
     const std::string line = R"({"custom_id": "big", "response": {"status_code": 200, "body": {"content": ")" + content + R"("}}})";
     std::istringstream in(OUTPUT_LINE + "\n" + line + "\n" + ERROR_LINE + "\n");
     ResultFileReader reader(in);
@@ -124,6 +126,59 @@ TEST(ResultFileReader, ReadsATenMegabyteLine)
     ASSERT_TRUE(reader.next(result));
     EXPECT_EQ(result.customId, "request-3");
     EXPECT_EQ(result.lineNumber, 3u);
+}
+
+TEST(ResultFileReader, AFiftyMegabyteStringParsesIntoTheBody)
+{
+    const std::string content(50 * 1024 * 1024, 'y');
+    std::istringstream in(R"({"custom_id": "big", "response": {"status_code": 200, "body": {"content": ")" + content + "\"}}}\n");
+    ResultFileReader reader(in);
+    BatchResult result;
+    ASSERT_TRUE(reader.next(result));
+    EXPECT_EQ(result.bodyJson().at("content").as_string().size(), content.size());
+}
+
+/// An endless line: 'x' forever, never a newline.
+class EndlessLine : public std::streambuf
+{
+public:
+    EndlessLine() : m_Block(1 << 20, 'x') { setg(m_Block.data(), m_Block.data(), m_Block.data() + m_Block.size()); }
+
+protected:
+    int_type underflow() override
+    {
+        setg(m_Block.data(), m_Block.data(), m_Block.data() + m_Block.size());
+        return traits_type::to_int_type('x');
+    }
+
+private:
+    std::vector<char> m_Block;
+};
+
+TEST(ResultFileReader, ALineWithoutEndIsRefusedAtTheLimitNotReadForever)
+{
+    EndlessLine endless;
+    std::istream in(&endless);
+    ResultFileReader reader(in);
+    BatchResult result;
+    try
+    {
+        reader.next(result);
+        FAIL() << "an endless line was accepted";
+    }
+    catch (const std::runtime_error& error)
+    {
+        EXPECT_EQ(std::string(error.what()), "line 1: longer than 536870912 bytes");
+    }
+}
+
+TEST(ResultFileReader, AKeyGivenTwiceIsAMalformedLine)
+{
+    std::vector<LineProblem> problems;
+    const auto results = readAll(R"({"custom_id": "a", "response": null, "custom_id": "b"})" "\n" + ERROR_LINE + "\n", &problems);
+    ASSERT_EQ(results.size(), 1u);
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0].toString(), R"(line 1: duplicate key "custom_id")");
 }
 
 TEST(ResultFileReader, ReadsManyLinesAcrossBufferBoundaries)
