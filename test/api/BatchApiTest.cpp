@@ -87,8 +87,8 @@ TEST_F(BatchApiTest, RetrieveBatchGetsTheBatchPath)
 
 struct EncodedId
 {
-    const char* id;
-    const char* target;
+    std::string id;
+    std::string target;
 };
 
 class BatchIdEncoding : public BatchApiTest, public ::testing::WithParamInterface<EncodedId>
@@ -108,7 +108,9 @@ INSTANTIATE_TEST_SUITE_P(HostileIds, BatchIdEncoding,
                                            EncodedId{"..", "/v1/batches/%2E%2E"},
                                            EncodedId{"x#y", "/v1/batches/x%23y"},
                                            EncodedId{"100%", "/v1/batches/100%25"},
-                                           EncodedId{"a b&c=d", "/v1/batches/a%20b%26c%3Dd"}));
+                                           EncodedId{"a b&c=d", "/v1/batches/a%20b%26c%3Dd"},
+                                           EncodedId{std::string("batch\0/..", 9), "/v1/batches/batch%00%2F.."},
+                                           EncodedId{"line\r\nX-Injected: 1", "/v1/batches/line%0D%0AX-Injected%3A%201"}));
 
 TEST_F(BatchApiTest, CancelBatchPostsWithoutABody)
 {

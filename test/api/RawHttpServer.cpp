@@ -161,8 +161,9 @@ void RawHttpServer::serve(int fd)
             break; // drop the connection: the client never gets an answer
         }
         const std::string response = "HTTP/1.1 " + std::to_string(reply->status) + " X\r\nContent-Type: " + reply->contentType
-            + "\r\nContent-Length: " + std::to_string(reply->body.size()) + "\r\nx-request-id: req_raw\r\n\r\n" + reply->body;
-        if (!sendAll(fd, response))
+            + "\r\nContent-Length: " + reply->declaredLength.value_or(std::to_string(reply->body.size()))
+            + "\r\nx-request-id: req_raw\r\n\r\n" + reply->body;
+        if (!sendAll(fd, response) || reply->declaredLength)
         {
             break;
         }

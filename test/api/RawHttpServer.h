@@ -27,6 +27,8 @@ struct RawReply
     int status = 200;
     std::string body;
     std::string contentType = "application/json";
+    /// Declared instead of the body's real size, to lie to the client; the connection closes after it.
+    std::optional<std::string> declaredLength;
 };
 
 class RawHttpServer
