@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# Builds (if needed) and runs every test: GoogleTest (models, and the API against a loopback server and
-# against Prism), the generator's tests and drift check, the newest-spec build, and the installed-package
-# consumer. Run scripts/setup.sh once first.
+# Builds (if needed) and runs every test, twice:
+#  1. build/: GoogleTest (models, the API against a loopback server and against Prism, the workflow, the
+#     local server), the programs end to end, the generator's tests and drift check, the newest-spec
+#     build, the installed-package consumer, the benchmark smoke run and a short pass of every fuzzer.
+#  2. build-sanitize/: the same package and tests built with AddressSanitizer and
+#     UndefinedBehaviorSanitizer (LeakSanitizer on). It runs every test of this package's C++ code; it
+#     leaves out what runs none (the generator's Python tests, the docs check), the benchmark smoke
+#     run, and the fuzz pass, which is sanitized already.
+# Run scripts/setup.sh once first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j "$(nproc)"
 ctest --test-dir build --output-on-failure -j "$(nproc)"
+
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DOPENAI_BATCH_SANITIZE=ON -DOPENAI_BATCH_BUILD_BENCH=OFF
+cmake --build build-sanitize -j "$(nproc)"
+ctest --test-dir build-sanitize --output-on-failure -j "$(nproc)" -E '^(generator|docs|bench|fuzz)\.'
