@@ -6,7 +6,8 @@
 #  2. build-sanitize/: the same package and tests built with AddressSanitizer and
 #     UndefinedBehaviorSanitizer (LeakSanitizer on). It runs every test of this package's C++ code; it
 #     leaves out what runs none (the generator's Python tests, the docs check), the benchmark smoke
-#     run, and the fuzz pass, which is sanitized already.
+#     run, the fuzz pass (sanitized already), and the consumers that build their own plain copy
+#     (add_subdirectory, FetchContent) or link without sanitizer flags (pkg-config).
 # Run scripts/setup.sh once first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,4 +18,4 @@ ctest --test-dir build --output-on-failure -j "$(nproc)"
 
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DOPENAI_BATCH_SANITIZE=ON -DOPENAI_BATCH_BUILD_BENCH=OFF
 cmake --build build-sanitize -j "$(nproc)"
-ctest --test-dir build-sanitize --output-on-failure -j "$(nproc)" -E '^(generator|docs|bench|fuzz)\.'
+ctest --test-dir build-sanitize --output-on-failure -j "$(nproc)" -E '^(generator|docs|bench|fuzz)\.|^package\.(add_subdirectory|fetchcontent|pkg_config)_'

@@ -1,6 +1,9 @@
-// Uses the installed headers and library: reads a batch, checks a request, has the installed API layer
-// refuse an empty id before sending, and writes a request line with the workflow layer. Exit 0 when all
-// four behave.
+// Uses the package's headers and library, however the consumer took them: reads a batch, checks a
+// request, has the API layer refuse an empty id before sending, writes a request line with the workflow
+// layer, and checks that OPENAI_BATCH_VERSION is the version given as the first argument. Exit 0 when
+// all five behave.
+#include "openai_batch_version.h"
+
 #include "api/BatchApi.h"
 #include "workflow/RequestFileWriter.h"
 #include "model/Batch.h"
@@ -8,10 +11,14 @@
 
 #include <iostream>
 #include <sstream>
+#include <string>
 
 using namespace org::openapitools::client::model;
 
-int main()
+static_assert(OPENAI_BATCH_VERSION_NUMBER == OPENAI_BATCH_VERSION_MAJOR * 10000 + OPENAI_BATCH_VERSION_MINOR * 100 + OPENAI_BATCH_VERSION_PATCH,
+              "the version macros agree");
+
+int main(int argc, char** argv)
 {
     Batch batch;
     const bool read = batch.fromJson(web::json::value::parse(
@@ -40,8 +47,9 @@ int main()
     openai_batch::workflow::RequestFileWriter writer(requests, "/v1/embeddings");
     writer.add("r1", web::json::value::parse(_XPLATSTR(R"({"model": "m", "input": "x"})")));
     const bool wrote = requests.str() == R"({"custom_id":"r1","method":"POST","url":"/v1/embeddings","body":{"input":"x","model":"m"}})" "\n";
+    const bool versionMatches = argc > 1 && std::string(argv[1]) == OPENAI_BATCH_VERSION;
     const bool ok = read && batch.getStatus() == Batch::StatusEnum::FINALIZING && batch.getCreatedAt() == 4102444800
-        && refused && emptyIdRefused && wrote;
-    std::cout << (ok ? "consumer: ok" : "consumer: FAILED") << "\n";
+        && refused && emptyIdRefused && wrote && versionMatches;
+    std::cout << (ok ? "consumer: ok" : "consumer: FAILED") << " (" << OPENAI_BATCH_VERSION << ")\n";
     return ok ? 0 : 1;
 }
