@@ -11,6 +11,7 @@ the process's wall time (best of --repeat runs); peak RSS is the VmHWM each proc
 shows whether memory grows with the file.
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -134,7 +135,33 @@ def main() -> int:
         print(f"| {name} | {speed:.0f} | {rate:.0f} | {rss:.1f} | {base / rate:.2f}x |")
 
     print(f"\nPeak RSS of our reader: {ours['1x'][1]:.1f} MiB for the 1x file, {ours['4x'][1]:.1f} MiB for the 4x file.")
+    print_model_costs(os.path.join(args.build, "bench", "model_bench"), args.repeat)
     return 0
+
+
+def print_model_costs(program, repeat):
+    """The models against cpprestsdk's own JSON (bench/model_bench.cpp, Google Benchmark, one process):
+    the median of `repeat` repetitions of each, run in random interleaved order so that a slow spell of
+    the machine falls on both sides of a ratio."""
+    result = subprocess.run([program, "--benchmark_format=json", f"--benchmark_min_time={0.2 if repeat > 1 else 0.01}",
+                             f"--benchmark_repetitions={repeat}", "--benchmark_report_aggregates_only=true",
+                             "--benchmark_enable_random_interleaving=true"],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"compare.py: model_bench failed: {result.stderr.strip()}")
+    times = {b["run_name"]: b["real_time"] for b in json.loads(result.stdout)["benchmarks"]
+             if b.get("aggregate_name", "median") == "median"}
+    print(f"\nThe models over cpprestsdk's JSON (Google Benchmark, median of {repeat}, ns per document; "
+          "the target is at most +30%)\n")
+    print("| document | step | cpprestsdk alone | with the model | model overhead |")
+    print("|---|---|---:|---:|---:|")
+    steps = {"read": "parse / parse + fromJson", "write": "serialize / toJson + serialize",
+             "round_trip": "parse + serialize / the same through the model"}
+    documents = ["Batch", "ListBatchesResponse", "BatchRequestOutput"]
+    for document in documents:
+        for step in steps:
+            raw, model = times[f"{document}/{step}/raw"], times[f"{document}/{step}/model"]
+            print(f"| {document} | {steps[step]} | {raw:,.0f} | {model:,.0f} | {(model / raw - 1) * 100:+.0f}% |")
 
 
 if __name__ == "__main__":
