@@ -13,26 +13,37 @@
 
 namespace testing_support {
 
-uint16_t freeLoopbackPort()
+namespace {
+
+/// A TCP socket bound to a port on 127.0.0.1 that the system picks, listening when asked; its port goes
+/// to `port`. Throws std::runtime_error, closing the socket, when any step fails.
+int bindLoopback(bool listen, uint16_t& port)
 {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-    {
-        throw std::runtime_error("socket() failed");
-    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
     socklen_t length = sizeof(address);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0
-        || ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0
+        || (listen && ::listen(fd, 8) != 0) || ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
     {
-        ::close(fd);
-        throw std::runtime_error("cannot find a free loopback port");
+        if (fd >= 0)
+        {
+            ::close(fd);
+        }
+        throw std::runtime_error("cannot bind a loopback port");
     }
-    ::close(fd);
-    return ntohs(address.sin_port);
+    port = ntohs(address.sin_port);
+    return fd;
+}
+
+} // namespace
+
+uint16_t freeLoopbackPort()
+{
+    uint16_t port = 0;
+    ::close(bindLoopback(false, port));
+    return port;
 }
 
 CannedResponse CannedResponse::text(web::http::status_code status, std::string body,
@@ -52,22 +63,9 @@ CannedResponse CannedResponse::fromFile(std::string path)
     return response;
 }
 
-SilentServer::SilentServer() : m_Socket(::socket(AF_INET, SOCK_STREAM, 0))
+SilentServer::SilentServer()
 {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    if (m_Socket < 0 || ::bind(m_Socket, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0
-        || ::listen(m_Socket, 8) != 0 || ::getsockname(m_Socket, reinterpret_cast<sockaddr*>(&address), &length) != 0)
-    {
-        if (m_Socket >= 0)
-        {
-            ::close(m_Socket);
-        }
-        throw std::runtime_error("cannot listen on a loopback port");
-    }
-    m_Port = ntohs(address.sin_port);
+    m_Socket = bindLoopback(true, m_Port);
 }
 
 SilentServer::~SilentServer()
