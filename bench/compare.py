@@ -9,10 +9,14 @@ request lines: our RequestFileWriter against a Python json.dumps loop. Throughpu
 the process's wall time (best of --repeat runs); peak RSS is the VmHWM each process reads from
 /proc/self/status as it ends (rusage would count the forking Python parent's pages too). The 4x file
 shows whether memory grows with the file.
+
+Then the models against cpprestsdk's own JSON (build/bench/model_bench, Google Benchmark), and uploads and
+downloads through FilesApi against the local server (build/bench/transfer; 10 MB and 200 MB).
 """
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -63,10 +67,10 @@ print([l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()
 """
 
 
-def run(command):
+def run(command, env=None):
     """(wall seconds, stdout fields) of one process; its last field is its VmHWM in KiB."""
     started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"compare.py: {' '.join(command[:2])} failed: {result.stderr.strip()}")
@@ -136,7 +140,36 @@ def main() -> int:
 
     print(f"\nPeak RSS of our reader: {ours['1x'][1]:.1f} MiB for the 1x file, {ours['4x'][1]:.1f} MiB for the 4x file.")
     print_model_costs(os.path.join(args.build, "bench", "model_bench"), args.repeat)
+    print_transfers(args.build, work, (10, 200) if args.repeat > 1 else (1, 4))
     return 0
+
+
+def print_transfers(build, work, sizes):
+    """Upload and download through the API layer against the local server on loopback, each size in its
+    own client process (bench/transfer.cpp), so that peak RSS is the client's alone."""
+    state = os.path.join(work, "transfer-state")
+    shutil.rmtree(state, ignore_errors=True)
+    server = subprocess.Popen([os.path.join(build, "tools", "batch_server", "openai-batch-server"), "--state-dir", state],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = server.stdout.readline()
+        if not line.startswith("listening on "):
+            sys.exit(f"compare.py: the local server did not start: {line}")
+        url = line.split()[-1]
+        print("\nUpload and download through FilesApi against the local server on loopback (streamed both ways; "
+              "peak RSS of the client process)\n")
+        print("| file MB | upload MB/s | download MB/s | client peak RSS MiB |")
+        print("|---:|---:|---:|---:|")
+        for megabytes in sizes:
+            _, fields = run([os.path.join(build, "bench", "transfer"), url, str(megabytes), work],
+                            env=dict(os.environ, OPENAI_API_KEY="sk-bench"))
+            upload, download, rss = float(fields[0]), float(fields[1]), int(fields[2]) / 1024.0
+            print(f"| {megabytes} | {megabytes / upload:.0f} | {megabytes / download:.0f} | {rss:.1f} |")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        server.stdout.close()
+        shutil.rmtree(state, ignore_errors=True)
 
 
 def print_model_costs(program, repeat):

@@ -1,0 +1,102 @@
+// Upload and download through the API layer, for bench/compare.py:
+//   transfer <base-url> <megabytes> <work-dir>
+// writes a request file of about that size, uploads it with FilesApi::createFile (read from disk as it
+// is sent), downloads it again with downloadFileTo (written to disk as it arrives), checks that the copy
+// is byte-identical, and prints "<upload seconds> <download seconds> <peak RSS KiB>". The API key is
+// taken from OPENAI_API_KEY.
+#include "PeakRss.h"
+
+#include "api/FilesApi.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using org::openapitools::client::api::ApiClient;
+using org::openapitools::client::api::ApiConfiguration;
+using org::openapitools::client::api::FilesApi;
+using org::openapitools::client::model::HttpContent;
+
+/// About `megabytes` MB of chat-completion request lines.
+void writeRequests(const std::string& path, size_t megabytes)
+{
+    std::ofstream out(path, std::ios::binary);
+    const std::string padding(400, 'x');
+    size_t written = 0;
+    for (size_t i = 0; written < megabytes * 1000 * 1000; ++i)
+    {
+        const std::string line = R"({"custom_id": "r)" + std::to_string(i)
+            + R"(", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": ")"
+            + padding + "\"}]}}\n";
+        out << line;
+        written += line.size();
+    }
+}
+
+bool sameBytes(const std::string& left, const std::string& right)
+{
+    std::ifstream a(left, std::ios::binary);
+    std::ifstream b(right, std::ios::binary);
+    std::vector<char> x(1 << 20);
+    std::vector<char> y(1 << 20);
+    while (a && b)
+    {
+        a.read(x.data(), static_cast<std::streamsize>(x.size()));
+        b.read(y.data(), static_cast<std::streamsize>(y.size()));
+        if (a.gcount() != b.gcount() || !std::equal(x.begin(), x.begin() + a.gcount(), y.begin()))
+        {
+            return false;
+        }
+    }
+    return a.eof() && b.eof();
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc != 4)
+    {
+        std::cerr << "usage: transfer <base-url> <megabytes> <work-dir>\n";
+        return 2;
+    }
+    const std::string upload = std::string(argv[3]) + "/upload.jsonl";
+    const std::string download = std::string(argv[3]) + "/download.jsonl";
+    writeRequests(upload, std::stoul(argv[2]));
+
+    auto configuration = ApiConfiguration::fromEnvironment();
+    configuration->setBaseUrl(argv[1]);
+    const FilesApi files(std::make_shared<ApiClient>(configuration));
+    try
+    {
+        const auto started = std::chrono::steady_clock::now();
+        const auto file = files.createFile(HttpContent::fromFile(upload, "application/jsonl"), "batch").get();
+        const double uploadSeconds = secondsSince(started);
+        const auto downloading = std::chrono::steady_clock::now();
+        files.downloadFileTo(file->getId(), download).get();
+        const double downloadSeconds = secondsSince(downloading);
+        if (!sameBytes(upload, download))
+        {
+            std::cerr << "transfer: the downloaded copy differs from the upload\n";
+            return 1;
+        }
+        std::printf("%.3f %.3f %ld\n", uploadSeconds, downloadSeconds, openai_batch::bench::peakRssKiB());
+    }
+    catch (const std::exception& error)
+    {
+        std::cerr << "transfer: " << error.what() << "\n";
+        return 1;
+    }
+    return 0;
+}
