@@ -109,90 +109,91 @@ bool Batch::readJson(const web::json::value& json, const JsonPath& path, Diagnos
     const size_t problemsBefore = diagnostics.size();
     for (const auto& field : json.as_object())
     {
-        const utility::string_t& key = field.first;
-if (key == _XPLATSTR("id"))
+        // A string_view compares lengths before bytes, so most keys are told apart without a memcmp.
+        const JsonKey key = field.first;
+        if (key == JsonKey(_XPLATSTR("id")))
         {
             m_IdIsSet = readProperty(field.second, path.child(key), m_Id, diagnostics) || m_IdIsSet;
         }
-else if (key == _XPLATSTR("object"))
+        else if (key == JsonKey(_XPLATSTR("object")))
         {
             m_ObjectIsSet = readProperty(field.second, path.child(key), m_Object, diagnostics) || m_ObjectIsSet;
         }
-else if (key == _XPLATSTR("endpoint"))
+        else if (key == JsonKey(_XPLATSTR("endpoint")))
         {
             m_EndpointIsSet = readProperty(field.second, path.child(key), m_Endpoint, diagnostics) || m_EndpointIsSet;
         }
-else if (key == _XPLATSTR("errors"))
+        else if (key == JsonKey(_XPLATSTR("errors")))
         {
             m_ErrorsIsSet = readProperty(field.second, path.child(key), m_Errors, diagnostics) || m_ErrorsIsSet;
         }
-else if (key == _XPLATSTR("input_file_id"))
+        else if (key == JsonKey(_XPLATSTR("input_file_id")))
         {
             m_InputFileIdIsSet = readProperty(field.second, path.child(key), m_InputFileId, diagnostics) || m_InputFileIdIsSet;
         }
-else if (key == _XPLATSTR("completion_window"))
+        else if (key == JsonKey(_XPLATSTR("completion_window")))
         {
             m_CompletionWindowIsSet = readProperty(field.second, path.child(key), m_CompletionWindow, diagnostics) || m_CompletionWindowIsSet;
         }
-else if (key == _XPLATSTR("status"))
+        else if (key == JsonKey(_XPLATSTR("status")))
         {
             m_StatusIsSet = readProperty(field.second, path.child(key), m_Status, diagnostics) || m_StatusIsSet;
         }
-else if (key == _XPLATSTR("output_file_id"))
+        else if (key == JsonKey(_XPLATSTR("output_file_id")))
         {
             m_OutputFileIdIsSet = readProperty(field.second, path.child(key), m_OutputFileId, diagnostics) || m_OutputFileIdIsSet;
         }
-else if (key == _XPLATSTR("error_file_id"))
+        else if (key == JsonKey(_XPLATSTR("error_file_id")))
         {
             m_ErrorFileIdIsSet = readProperty(field.second, path.child(key), m_ErrorFileId, diagnostics) || m_ErrorFileIdIsSet;
         }
-else if (key == _XPLATSTR("created_at"))
+        else if (key == JsonKey(_XPLATSTR("created_at")))
         {
             m_CreatedAtIsSet = readProperty(field.second, path.child(key), m_CreatedAt, diagnostics) || m_CreatedAtIsSet;
         }
-else if (key == _XPLATSTR("in_progress_at"))
+        else if (key == JsonKey(_XPLATSTR("in_progress_at")))
         {
             m_InProgressAtIsSet = readProperty(field.second, path.child(key), m_InProgressAt, diagnostics) || m_InProgressAtIsSet;
         }
-else if (key == _XPLATSTR("expires_at"))
+        else if (key == JsonKey(_XPLATSTR("expires_at")))
         {
             m_ExpiresAtIsSet = readProperty(field.second, path.child(key), m_ExpiresAt, diagnostics) || m_ExpiresAtIsSet;
         }
-else if (key == _XPLATSTR("finalizing_at"))
+        else if (key == JsonKey(_XPLATSTR("finalizing_at")))
         {
             m_FinalizingAtIsSet = readProperty(field.second, path.child(key), m_FinalizingAt, diagnostics) || m_FinalizingAtIsSet;
         }
-else if (key == _XPLATSTR("completed_at"))
+        else if (key == JsonKey(_XPLATSTR("completed_at")))
         {
             m_CompletedAtIsSet = readProperty(field.second, path.child(key), m_CompletedAt, diagnostics) || m_CompletedAtIsSet;
         }
-else if (key == _XPLATSTR("failed_at"))
+        else if (key == JsonKey(_XPLATSTR("failed_at")))
         {
             m_FailedAtIsSet = readProperty(field.second, path.child(key), m_FailedAt, diagnostics) || m_FailedAtIsSet;
         }
-else if (key == _XPLATSTR("expired_at"))
+        else if (key == JsonKey(_XPLATSTR("expired_at")))
         {
             m_ExpiredAtIsSet = readProperty(field.second, path.child(key), m_ExpiredAt, diagnostics) || m_ExpiredAtIsSet;
         }
-else if (key == _XPLATSTR("cancelling_at"))
+        else if (key == JsonKey(_XPLATSTR("cancelling_at")))
         {
             m_CancellingAtIsSet = readProperty(field.second, path.child(key), m_CancellingAt, diagnostics) || m_CancellingAtIsSet;
         }
-else if (key == _XPLATSTR("cancelled_at"))
+        else if (key == JsonKey(_XPLATSTR("cancelled_at")))
         {
             m_CancelledAtIsSet = readProperty(field.second, path.child(key), m_CancelledAt, diagnostics) || m_CancelledAtIsSet;
         }
-else if (key == _XPLATSTR("request_counts"))
+        else if (key == JsonKey(_XPLATSTR("request_counts")))
         {
             m_RequestCountsIsSet = readProperty(field.second, path.child(key), m_RequestCounts, diagnostics) || m_RequestCountsIsSet;
         }
-else if (key == _XPLATSTR("metadata"))
+        else if (key == JsonKey(_XPLATSTR("metadata")))
         {
             m_MetadataIsSet = readProperty(field.second, path.child(key), m_Metadata, diagnostics) || m_MetadataIsSet;
         }
-else
-{
-            m_AdditionalProperties.emplace(key, field.second);
+        else
+        {
+            m_AdditionalProperties.emplace(field.first, field.second);
         }
     }
     reportMissing(json, _XPLATSTR("id"), m_IdIsSet, path, diagnostics);

@@ -37,18 +37,19 @@ bool BatchErrors::readJson(const web::json::value& json, const JsonPath& path, D
     const size_t problemsBefore = diagnostics.size();
     for (const auto& field : json.as_object())
     {
-        const utility::string_t& key = field.first;
-if (key == _XPLATSTR("object"))
+        // A string_view compares lengths before bytes, so most keys are told apart without a memcmp.
+        const JsonKey key = field.first;
+        if (key == JsonKey(_XPLATSTR("object")))
         {
             m_ObjectIsSet = readProperty(field.second, path.child(key), m_Object, diagnostics) || m_ObjectIsSet;
         }
-else if (key == _XPLATSTR("data"))
+        else if (key == JsonKey(_XPLATSTR("data")))
         {
             m_DataIsSet = readProperty(field.second, path.child(key), m_Data, diagnostics) || m_DataIsSet;
         }
-else
-{
-            m_AdditionalProperties.emplace(key, field.second);
+        else
+        {
+            m_AdditionalProperties.emplace(field.first, field.second);
         }
     }
     return diagnostics.size() == problemsBefore;

@@ -45,26 +45,27 @@ bool BatchErrorsDataInner::readJson(const web::json::value& json, const JsonPath
     const size_t problemsBefore = diagnostics.size();
     for (const auto& field : json.as_object())
     {
-        const utility::string_t& key = field.first;
-if (key == _XPLATSTR("code"))
+        // A string_view compares lengths before bytes, so most keys are told apart without a memcmp.
+        const JsonKey key = field.first;
+        if (key == JsonKey(_XPLATSTR("code")))
         {
             m_CodeIsSet = readProperty(field.second, path.child(key), m_Code, diagnostics) || m_CodeIsSet;
         }
-else if (key == _XPLATSTR("message"))
+        else if (key == JsonKey(_XPLATSTR("message")))
         {
             m_MessageIsSet = readProperty(field.second, path.child(key), m_Message, diagnostics) || m_MessageIsSet;
         }
-else if (key == _XPLATSTR("param"))
+        else if (key == JsonKey(_XPLATSTR("param")))
         {
             m_ParamIsSet = readProperty(field.second, path.child(key), m_Param, diagnostics) || m_ParamIsSet;
         }
-else if (key == _XPLATSTR("line"))
+        else if (key == JsonKey(_XPLATSTR("line")))
         {
             m_LineIsSet = readProperty(field.second, path.child(key), m_Line, diagnostics) || m_LineIsSet;
         }
-else
-{
-            m_AdditionalProperties.emplace(key, field.second);
+        else
+        {
+            m_AdditionalProperties.emplace(field.first, field.second);
         }
     }
     return diagnostics.size() == problemsBefore;

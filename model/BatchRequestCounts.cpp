@@ -41,22 +41,23 @@ bool BatchRequestCounts::readJson(const web::json::value& json, const JsonPath& 
     const size_t problemsBefore = diagnostics.size();
     for (const auto& field : json.as_object())
     {
-        const utility::string_t& key = field.first;
-if (key == _XPLATSTR("total"))
+        // A string_view compares lengths before bytes, so most keys are told apart without a memcmp.
+        const JsonKey key = field.first;
+        if (key == JsonKey(_XPLATSTR("total")))
         {
             m_TotalIsSet = readProperty(field.second, path.child(key), m_Total, diagnostics) || m_TotalIsSet;
         }
-else if (key == _XPLATSTR("completed"))
+        else if (key == JsonKey(_XPLATSTR("completed")))
         {
             m_CompletedIsSet = readProperty(field.second, path.child(key), m_Completed, diagnostics) || m_CompletedIsSet;
         }
-else if (key == _XPLATSTR("failed"))
+        else if (key == JsonKey(_XPLATSTR("failed")))
         {
             m_FailedIsSet = readProperty(field.second, path.child(key), m_Failed, diagnostics) || m_FailedIsSet;
         }
-else
-{
-            m_AdditionalProperties.emplace(key, field.second);
+        else
+        {
+            m_AdditionalProperties.emplace(field.first, field.second);
         }
     }
     reportMissing(json, _XPLATSTR("total"), m_TotalIsSet, path, diagnostics);

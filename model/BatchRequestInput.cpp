@@ -45,26 +45,27 @@ bool BatchRequestInput::readJson(const web::json::value& json, const JsonPath& p
     const size_t problemsBefore = diagnostics.size();
     for (const auto& field : json.as_object())
     {
-        const utility::string_t& key = field.first;
-if (key == _XPLATSTR("custom_id"))
+        // A string_view compares lengths before bytes, so most keys are told apart without a memcmp.
+        const JsonKey key = field.first;
+        if (key == JsonKey(_XPLATSTR("custom_id")))
         {
             m_CustomIdIsSet = readProperty(field.second, path.child(key), m_CustomId, diagnostics) || m_CustomIdIsSet;
         }
-else if (key == _XPLATSTR("method"))
+        else if (key == JsonKey(_XPLATSTR("method")))
         {
             m_MethodIsSet = readProperty(field.second, path.child(key), m_Method, diagnostics) || m_MethodIsSet;
         }
-else if (key == _XPLATSTR("url"))
+        else if (key == JsonKey(_XPLATSTR("url")))
         {
             m_UrlIsSet = readProperty(field.second, path.child(key), m_Url, diagnostics) || m_UrlIsSet;
         }
-else if (key == _XPLATSTR("body"))
+        else if (key == JsonKey(_XPLATSTR("body")))
         {
             m_BodyIsSet = readProperty(field.second, path.child(key), m_Body, diagnostics) || m_BodyIsSet;
         }
-else
-{
-            m_AdditionalProperties.emplace(key, field.second);
+        else
+        {
+            m_AdditionalProperties.emplace(field.first, field.second);
         }
     }
     return diagnostics.size() == problemsBefore;

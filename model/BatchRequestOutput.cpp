@@ -45,26 +45,27 @@ bool BatchRequestOutput::readJson(const web::json::value& json, const JsonPath& 
     const size_t problemsBefore = diagnostics.size();
     for (const auto& field : json.as_object())
     {
-        const utility::string_t& key = field.first;
-if (key == _XPLATSTR("id"))
+        // A string_view compares lengths before bytes, so most keys are told apart without a memcmp.
+        const JsonKey key = field.first;
+        if (key == JsonKey(_XPLATSTR("id")))
         {
             m_IdIsSet = readProperty(field.second, path.child(key), m_Id, diagnostics) || m_IdIsSet;
         }
-else if (key == _XPLATSTR("custom_id"))
+        else if (key == JsonKey(_XPLATSTR("custom_id")))
         {
             m_CustomIdIsSet = readProperty(field.second, path.child(key), m_CustomId, diagnostics) || m_CustomIdIsSet;
         }
-else if (key == _XPLATSTR("response"))
+        else if (key == JsonKey(_XPLATSTR("response")))
         {
             m_ResponseIsSet = readProperty(field.second, path.child(key), m_Response, diagnostics) || m_ResponseIsSet;
         }
-else if (key == _XPLATSTR("error"))
+        else if (key == JsonKey(_XPLATSTR("error")))
         {
             m_ErrorIsSet = readProperty(field.second, path.child(key), m_Error, diagnostics) || m_ErrorIsSet;
         }
-else
-{
-            m_AdditionalProperties.emplace(key, field.second);
+        else
+        {
+            m_AdditionalProperties.emplace(field.first, field.second);
         }
     }
     return diagnostics.size() == problemsBefore;

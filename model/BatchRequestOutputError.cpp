@@ -37,18 +37,19 @@ bool BatchRequestOutputError::readJson(const web::json::value& json, const JsonP
     const size_t problemsBefore = diagnostics.size();
     for (const auto& field : json.as_object())
     {
-        const utility::string_t& key = field.first;
-if (key == _XPLATSTR("code"))
+        // A string_view compares lengths before bytes, so most keys are told apart without a memcmp.
+        const JsonKey key = field.first;
+        if (key == JsonKey(_XPLATSTR("code")))
         {
             m_CodeIsSet = readProperty(field.second, path.child(key), m_Code, diagnostics) || m_CodeIsSet;
         }
-else if (key == _XPLATSTR("message"))
+        else if (key == JsonKey(_XPLATSTR("message")))
         {
             m_MessageIsSet = readProperty(field.second, path.child(key), m_Message, diagnostics) || m_MessageIsSet;
         }
-else
-{
-            m_AdditionalProperties.emplace(key, field.second);
+        else
+        {
+            m_AdditionalProperties.emplace(field.first, field.second);
         }
     }
     return diagnostics.size() == problemsBefore;

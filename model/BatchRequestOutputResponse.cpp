@@ -41,22 +41,23 @@ bool BatchRequestOutputResponse::readJson(const web::json::value& json, const Js
     const size_t problemsBefore = diagnostics.size();
     for (const auto& field : json.as_object())
     {
-        const utility::string_t& key = field.first;
-if (key == _XPLATSTR("status_code"))
+        // A string_view compares lengths before bytes, so most keys are told apart without a memcmp.
+        const JsonKey key = field.first;
+        if (key == JsonKey(_XPLATSTR("status_code")))
         {
             m_StatusCodeIsSet = readProperty(field.second, path.child(key), m_StatusCode, diagnostics) || m_StatusCodeIsSet;
         }
-else if (key == _XPLATSTR("request_id"))
+        else if (key == JsonKey(_XPLATSTR("request_id")))
         {
             m_RequestIdIsSet = readProperty(field.second, path.child(key), m_RequestId, diagnostics) || m_RequestIdIsSet;
         }
-else if (key == _XPLATSTR("body"))
+        else if (key == JsonKey(_XPLATSTR("body")))
         {
             m_BodyIsSet = readProperty(field.second, path.child(key), m_Body, diagnostics) || m_BodyIsSet;
         }
-else
-{
-            m_AdditionalProperties.emplace(key, field.second);
+        else
+        {
+            m_AdditionalProperties.emplace(field.first, field.second);
         }
     }
     return diagnostics.size() == problemsBefore;

@@ -45,26 +45,27 @@ bool CreateBatchRequest::readJson(const web::json::value& json, const JsonPath& 
     const size_t problemsBefore = diagnostics.size();
     for (const auto& field : json.as_object())
     {
-        const utility::string_t& key = field.first;
-if (key == _XPLATSTR("input_file_id"))
+        // A string_view compares lengths before bytes, so most keys are told apart without a memcmp.
+        const JsonKey key = field.first;
+        if (key == JsonKey(_XPLATSTR("input_file_id")))
         {
             m_InputFileIdIsSet = readProperty(field.second, path.child(key), m_InputFileId, diagnostics) || m_InputFileIdIsSet;
         }
-else if (key == _XPLATSTR("endpoint"))
+        else if (key == JsonKey(_XPLATSTR("endpoint")))
         {
             m_EndpointIsSet = readProperty(field.second, path.child(key), m_Endpoint, diagnostics) || m_EndpointIsSet;
         }
-else if (key == _XPLATSTR("completion_window"))
+        else if (key == JsonKey(_XPLATSTR("completion_window")))
         {
             m_CompletionWindowIsSet = readProperty(field.second, path.child(key), m_CompletionWindow, diagnostics) || m_CompletionWindowIsSet;
         }
-else if (key == _XPLATSTR("metadata"))
+        else if (key == JsonKey(_XPLATSTR("metadata")))
         {
             m_MetadataIsSet = readProperty(field.second, path.child(key), m_Metadata, diagnostics) || m_MetadataIsSet;
         }
-else
-{
-            m_AdditionalProperties.emplace(key, field.second);
+        else
+        {
+            m_AdditionalProperties.emplace(field.first, field.second);
         }
     }
     reportMissing(json, _XPLATSTR("input_file_id"), m_InputFileIdIsSet, path, diagnostics);

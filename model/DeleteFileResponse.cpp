@@ -41,22 +41,23 @@ bool DeleteFileResponse::readJson(const web::json::value& json, const JsonPath& 
     const size_t problemsBefore = diagnostics.size();
     for (const auto& field : json.as_object())
     {
-        const utility::string_t& key = field.first;
-if (key == _XPLATSTR("id"))
+        // A string_view compares lengths before bytes, so most keys are told apart without a memcmp.
+        const JsonKey key = field.first;
+        if (key == JsonKey(_XPLATSTR("id")))
         {
             m_IdIsSet = readProperty(field.second, path.child(key), m_Id, diagnostics) || m_IdIsSet;
         }
-else if (key == _XPLATSTR("object"))
+        else if (key == JsonKey(_XPLATSTR("object")))
         {
             m_ObjectIsSet = readProperty(field.second, path.child(key), m_Object, diagnostics) || m_ObjectIsSet;
         }
-else if (key == _XPLATSTR("deleted"))
+        else if (key == JsonKey(_XPLATSTR("deleted")))
         {
             m_DeletedIsSet = readProperty(field.second, path.child(key), m_Deleted, diagnostics) || m_DeletedIsSet;
         }
-else
-{
-            m_AdditionalProperties.emplace(key, field.second);
+        else
+        {
+            m_AdditionalProperties.emplace(field.first, field.second);
         }
     }
     reportMissing(json, _XPLATSTR("id"), m_IdIsSet, path, diagnostics);

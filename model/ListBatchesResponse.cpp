@@ -49,30 +49,31 @@ bool ListBatchesResponse::readJson(const web::json::value& json, const JsonPath&
     const size_t problemsBefore = diagnostics.size();
     for (const auto& field : json.as_object())
     {
-        const utility::string_t& key = field.first;
-if (key == _XPLATSTR("data"))
+        // A string_view compares lengths before bytes, so most keys are told apart without a memcmp.
+        const JsonKey key = field.first;
+        if (key == JsonKey(_XPLATSTR("data")))
         {
             m_DataIsSet = readProperty(field.second, path.child(key), m_Data, diagnostics) || m_DataIsSet;
         }
-else if (key == _XPLATSTR("first_id"))
+        else if (key == JsonKey(_XPLATSTR("first_id")))
         {
             m_FirstIdIsSet = readProperty(field.second, path.child(key), m_FirstId, diagnostics) || m_FirstIdIsSet;
         }
-else if (key == _XPLATSTR("last_id"))
+        else if (key == JsonKey(_XPLATSTR("last_id")))
         {
             m_LastIdIsSet = readProperty(field.second, path.child(key), m_LastId, diagnostics) || m_LastIdIsSet;
         }
-else if (key == _XPLATSTR("has_more"))
+        else if (key == JsonKey(_XPLATSTR("has_more")))
         {
             m_HasMoreIsSet = readProperty(field.second, path.child(key), m_HasMore, diagnostics) || m_HasMoreIsSet;
         }
-else if (key == _XPLATSTR("object"))
+        else if (key == JsonKey(_XPLATSTR("object")))
         {
             m_ObjectIsSet = readProperty(field.second, path.child(key), m_Object, diagnostics) || m_ObjectIsSet;
         }
-else
-{
-            m_AdditionalProperties.emplace(key, field.second);
+        else
+        {
+            m_AdditionalProperties.emplace(field.first, field.second);
         }
     }
     reportMissing(json, _XPLATSTR("data"), m_DataIsSet, path, diagnostics);

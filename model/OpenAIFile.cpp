@@ -65,46 +65,47 @@ bool OpenAIFile::readJson(const web::json::value& json, const JsonPath& path, Di
     const size_t problemsBefore = diagnostics.size();
     for (const auto& field : json.as_object())
     {
-        const utility::string_t& key = field.first;
-if (key == _XPLATSTR("id"))
+        // A string_view compares lengths before bytes, so most keys are told apart without a memcmp.
+        const JsonKey key = field.first;
+        if (key == JsonKey(_XPLATSTR("id")))
         {
             m_IdIsSet = readProperty(field.second, path.child(key), m_Id, diagnostics) || m_IdIsSet;
         }
-else if (key == _XPLATSTR("bytes"))
+        else if (key == JsonKey(_XPLATSTR("bytes")))
         {
             m_BytesIsSet = readProperty(field.second, path.child(key), m_Bytes, diagnostics) || m_BytesIsSet;
         }
-else if (key == _XPLATSTR("created_at"))
+        else if (key == JsonKey(_XPLATSTR("created_at")))
         {
             m_CreatedAtIsSet = readProperty(field.second, path.child(key), m_CreatedAt, diagnostics) || m_CreatedAtIsSet;
         }
-else if (key == _XPLATSTR("expires_at"))
+        else if (key == JsonKey(_XPLATSTR("expires_at")))
         {
             m_ExpiresAtIsSet = readProperty(field.second, path.child(key), m_ExpiresAt, diagnostics) || m_ExpiresAtIsSet;
         }
-else if (key == _XPLATSTR("filename"))
+        else if (key == JsonKey(_XPLATSTR("filename")))
         {
             m_FilenameIsSet = readProperty(field.second, path.child(key), m_Filename, diagnostics) || m_FilenameIsSet;
         }
-else if (key == _XPLATSTR("object"))
+        else if (key == JsonKey(_XPLATSTR("object")))
         {
             m_ObjectIsSet = readProperty(field.second, path.child(key), m_Object, diagnostics) || m_ObjectIsSet;
         }
-else if (key == _XPLATSTR("purpose"))
+        else if (key == JsonKey(_XPLATSTR("purpose")))
         {
             m_PurposeIsSet = readProperty(field.second, path.child(key), m_Purpose, diagnostics) || m_PurposeIsSet;
         }
-else if (key == _XPLATSTR("status"))
+        else if (key == JsonKey(_XPLATSTR("status")))
         {
             m_StatusIsSet = readProperty(field.second, path.child(key), m_Status, diagnostics) || m_StatusIsSet;
         }
-else if (key == _XPLATSTR("status_details"))
+        else if (key == JsonKey(_XPLATSTR("status_details")))
         {
             m_StatusDetailsIsSet = readProperty(field.second, path.child(key), m_StatusDetails, diagnostics) || m_StatusDetailsIsSet;
         }
-else
-{
-            m_AdditionalProperties.emplace(key, field.second);
+        else
+        {
+            m_AdditionalProperties.emplace(field.first, field.second);
         }
     }
     reportMissing(json, _XPLATSTR("id"), m_IdIsSet, path, diagnostics);
