@@ -78,7 +78,11 @@ namespace detail {
 class IdleTimeout : public std::enable_shared_from_this<IdleTimeout>
 {
 public:
-    explicit IdleTimeout(std::chrono::milliseconds limit) : m_Limit(limit), m_LastActivity(now()) {}
+    explicit IdleTimeout(std::chrono::milliseconds limit)
+        : m_Limit(limit)
+        , m_LastActivity(now())
+    {
+    }
 
     void start() { arm(m_Limit); }
     void touch() { m_LastActivity = now(); }
@@ -251,8 +255,9 @@ bool ApiRequest::checkIntegerRange(const utility::char_t* name, int64_t value, s
 {
     if ((minimum && value < *minimum) || (maximum && value > *maximum))
     {
-        refuse(name, "must be between " + (minimum ? std::to_string(*minimum) : std::string("-inf")) + " and "
-                   + (maximum ? std::to_string(*maximum) : std::string("inf")) + ", not " + std::to_string(value));
+        const std::string low = minimum ? std::to_string(*minimum) : std::string("-inf");
+        const std::string high = maximum ? std::to_string(*maximum) : std::string("inf");
+        refuse(name, "must be between " + low + " and " + high + ", not " + std::to_string(value));
         return false;
     }
     return true;
@@ -349,8 +354,8 @@ void ApiRequest::addFormFile(const utility::char_t* name, const std::shared_ptr<
     const auto data = file->getData();
     if (!data || !data->good())
     {
-        refuse(name, file->getFilePath().empty() ? std::string("has no readable data stream")
-                                                 : "cannot read '" + file->getFilePath() + "'");
+        const std::string path = file->getFilePath();
+        refuse(name, path.empty() ? std::string("has no readable data stream") : "cannot read '" + path + "'");
         return;
     }
     auto part = std::make_shared<model::HttpContent>(*file);
@@ -702,8 +707,16 @@ pplx::task<ApiResponse> ApiClient::receive(std::shared_ptr<Call> call, std::shar
     }
     else
     {
-        sink->keepInMemory(!success ? maxErrorBodyBytes
-                                    : call->request.expectsBytes() ? std::numeric_limits<size_t>::max() : maxJsonBodyBytes);
+        size_t keep = maxJsonBodyBytes;
+        if (!success)
+        {
+            keep = maxErrorBodyBytes;
+        }
+        else if (call->request.expectsBytes())
+        {
+            keep = std::numeric_limits<size_t>::max();
+        }
+        sink->keepInMemory(keep);
     }
     return response.content_ready().then([call, sink, idle, retriesDone, operation, response, success](
                                              pplx::task<web::http::http_response> done) {

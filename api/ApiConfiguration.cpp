@@ -188,16 +188,16 @@ web::uri ApiConfiguration::validate() const
     }
     if (uri.scheme() == _XPLATSTR("http") && !isLoopback(uri.host()) && !m_AllowInsecureHttp)
     {
-        throw std::invalid_argument("ApiConfiguration: base URL '" + shown + "' is plain http to a host that is not loopback, "
-                                    "so the API key would cross the network unencrypted; use https, or "
-                                    "setAllowInsecureHttp(true) to accept that");
+        throw std::invalid_argument(
+            "ApiConfiguration: base URL '" + shown + "' is plain http to a host that is not loopback, so the API key "
+            + "would cross the network unencrypted; use https, or setAllowInsecureHttp(true) to accept that");
     }
     if (uri.scheme() == _XPLATSTR("https") && !m_HttpConfig.validate_certificates() && !isLoopback(uri.host())
         && !m_AllowInsecureHttp)
     {
-        throw std::invalid_argument("ApiConfiguration: certificate verification is off for '" + shown + "', so the API key "
-                                    "would go to whoever answers; turn it back on, or setAllowInsecureHttp(true) to "
-                                    "accept that");
+        throw std::invalid_argument(
+            "ApiConfiguration: certificate verification is off for '" + shown + "', so the API key would go to "
+            + "whoever answers; turn it back on, or setAllowInsecureHttp(true) to accept that");
     }
     checkHeader(_XPLATSTR("Authorization"), m_ApiKey);
     checkHeader(_XPLATSTR("OpenAI-Organization"), m_Organization);

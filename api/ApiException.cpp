@@ -39,6 +39,20 @@ std::string transportMessage(const utility::string_t& operation, const std::erro
     return text.str();
 }
 
+/// "<operation>: the HTTP <status> response is not <expected>; <problem>; ...".
+std::string unreadableMessage(web::http::status_code status, const utility::string_t& operation,
+                              const utility::string_t& expected, const std::vector<model::JsonDiagnostic>& problems)
+{
+    std::ostringstream text;
+    text << utility::conversions::to_utf8string(operation) << ": the HTTP " << status << " response is not "
+         << utility::conversions::to_utf8string(expected);
+    for (const auto& problem : problems)
+    {
+        text << "; " << problem;
+    }
+    return text.str();
+}
+
 /// Where the first key that an object holds twice is, as a JSON Pointer. cpprestsdk keeps both members
 /// and its at() finds the first, while most parsers keep the last: such a document means different
 /// things to different readers, so it is refused rather than read one way.
@@ -244,16 +258,7 @@ std::shared_ptr<std::istream> ApiException::getContent() const
 ApiResponseException::ApiResponseException(web::http::status_code status, const utility::string_t& operation,
                                            const web::http::http_headers& headers, std::string body,
                                            const utility::string_t& expected, std::vector<model::JsonDiagnostic> problems)
-    : ApiException(status, operation, headers, std::move(body), std::nullopt, [&] {
-        std::ostringstream text;
-        text << utility::conversions::to_utf8string(operation) << ": the HTTP " << status << " response is not "
-             << utility::conversions::to_utf8string(expected);
-        for (const auto& problem : problems)
-        {
-            text << "; " << problem;
-        }
-        return text.str();
-    }(), false)
+    : ApiException(status, operation, headers, std::move(body), std::nullopt, unreadableMessage(status, operation, expected, problems), false)
     , m_Problems(std::move(problems))
 {
 }

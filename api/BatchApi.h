@@ -31,7 +31,7 @@ public:
 
     /// POST /batches
     /// Creates and executes a batch from an uploaded file of requests
-    /// \param createBatchRequest 
+    /// \param createBatchRequest
     pplx::task<std::shared_ptr<Batch>> createBatch(std::shared_ptr<CreateBatchRequest> createBatchRequest) const;
 
     /// GET /batches

@@ -30,7 +30,10 @@ public:
     using Base::pos_type;
     using traits = Base::traits;
 
-    explicit SequentialBuffer(std::ios_base::openmode mode) : Base(mode) {}
+    explicit SequentialBuffer(std::ios_base::openmode mode)
+        : Base(mode)
+    {
+    }
 
     bool can_seek() const override { return false; }
     bool has_size() const override { return false; }
@@ -71,7 +74,10 @@ protected:
 class ConcatenatedSource : public SequentialBuffer
 {
 public:
-    ConcatenatedSource() : SequentialBuffer(std::ios_base::in) {}
+    ConcatenatedSource()
+        : SequentialBuffer(std::ios_base::in)
+    {
+    }
 
     void addBytes(std::string bytes);
     /// Reads stream from where it is now to its end when the body is sent.
@@ -98,7 +104,8 @@ class ResponseSink : public SequentialBuffer
 public:
     /// onData is told of every piece that arrives (the idle timeout watches it).
     explicit ResponseSink(std::function<void()> onData = nullptr)
-        : SequentialBuffer(std::ios_base::out), m_OnData(std::move(onData))
+        : SequentialBuffer(std::ios_base::out)
+        , m_OnData(std::move(onData))
     {
     }
 

@@ -56,9 +56,9 @@ public:
     static utility::string_t fromCompletionWindowEnum(CompletionWindowEnum value);
 
     /// The ID of an uploaded file that contains requests for the new batch.
-    /// 
+    ///
     /// See [upload file](/docs/api-reference/files/create) for how to upload a file.
-    /// 
+    ///
     /// Your input file must be formatted as a [JSONL file](/docs/api-reference/batch/request-input), and must be uploaded with the purpose `batch`. The file can contain up to 50,000 requests, and can be up to 200 MB in size.
     const utility::string_t& getInputFileId() const;
     bool inputFileIdIsSet() const;
@@ -90,7 +90,7 @@ public:
     /// Set of 16 key-value pairs that can be attached to an object. This can be
     /// useful for storing additional information about the object in a structured
     /// format, and querying for objects via API or the dashboard.
-    /// 
+    ///
     /// Keys are strings with a maximum length of 64 characters. Values are strings
     /// with a maximum length of 512 characters.
     const std::map<utility::string_t, utility::string_t>& getMetadata() const;

@@ -61,7 +61,10 @@ void addProblem(ModelBase::Diagnostics& problems, const JsonPath& path, utility:
 /// JsonPath, JsonDiagnostic, ModelValidationException
 
 JsonPath::JsonPath(const JsonPath* parent, JsonKey key, size_t index, bool isIndex)
-    : m_parent(parent), m_key(key), m_index(index), m_isIndex(isIndex)
+    : m_parent(parent)
+    , m_key(key)
+    , m_index(index)
+    , m_isIndex(isIndex)
 {
 }
 
@@ -117,7 +120,8 @@ std::string validationMessage(const char* modelName, const std::vector<JsonDiagn
 } // namespace
 
 ModelValidationException::ModelValidationException(const char* modelName, std::vector<JsonDiagnostic> problems)
-    : std::invalid_argument(validationMessage(modelName, problems)), m_problems(std::move(problems))
+    : std::invalid_argument(validationMessage(modelName, problems))
+    , m_problems(std::move(problems))
 {
 }
 

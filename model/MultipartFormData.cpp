@@ -103,7 +103,8 @@ void MultipartFormData::writeTo(std::ostream& target)
 std::string MultipartFormData::partHeader(const HttpContent& content) const
 {
     const utility::string_t disposition = content.getContentDisposition().empty()
-        ? utility::string_t(_XPLATSTR("form-data")) : content.getContentDisposition();
+        ? utility::string_t(_XPLATSTR("form-data"))
+        : content.getContentDisposition();
     std::string header = "--" + utility::conversions::to_utf8string(m_Boundary) + "\r\n";
     header += "Content-Disposition: " + utility::conversions::to_utf8string(disposition);
     header += "; name=" + quoted(content.getName());
