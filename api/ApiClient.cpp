@@ -23,7 +23,7 @@ const utility::char_t* const JSON_MEDIA_TYPE = _XPLATSTR("application/json");
 /// One path segment, percent-encoded so that no value (`../files`, `a/b?c`, `%2F`) can leave it.
 utility::string_t encodePathSegment(const utility::string_t& value)
 {
-    const utility::string_t encoded = web::uri::encode_data_string(value);
+    utility::string_t encoded = web::uri::encode_data_string(value);
     // "." and ".." survive encoding (dots are unreserved) but mean "this" and "parent" directory.
     if (encoded.find_first_not_of(_XPLATSTR('.')) == utility::string_t::npos)
     {

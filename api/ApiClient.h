@@ -197,9 +197,9 @@ struct BodyDestination
     bool restartable = false;
 };
 
-/// A task that completes after delay without holding a thread (a timer on cpprestsdk's pool).
+/// A task that completes after `wait` without holding a thread (a timer on cpprestsdk's pool).
 /// Cancelling token ends it at once and releases the timer; the task then completes all the same.
-pplx::task<void> delay(std::chrono::milliseconds delay, pplx::cancellation_token token = pplx::cancellation_token::none());
+pplx::task<void> delay(std::chrono::milliseconds wait, pplx::cancellation_token token = pplx::cancellation_token::none());
 
 /// The clock, sleep and jitter the retry loop uses; tests replace them so nothing really waits.
 struct RetryHooks
@@ -215,9 +215,9 @@ class ApiClient
 {
 public:
     /// Bodies of error responses are kept up to this size for ApiException.
-    static constexpr size_t maxErrorBodyBytes = 64 * 1024;
+    static constexpr size_t maxErrorBodyBytes = size_t{64} << 10;
     /// A JSON response larger than this is refused rather than parsed.
-    static constexpr size_t maxJsonBodyBytes = 256 * 1024 * 1024;
+    static constexpr size_t maxJsonBodyBytes = size_t{256} << 20;
 
     explicit ApiClient(std::shared_ptr<const ApiConfiguration> configuration = nullptr);
     virtual ~ApiClient() = default;

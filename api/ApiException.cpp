@@ -53,6 +53,28 @@ std::string unreadableMessage(web::http::status_code status, const utility::stri
     return text.str();
 }
 
+/// A key the object holds more than once, if any.
+std::optional<model::JsonKey> repeatedKey(const web::json::object& object)
+{
+    // cpprestsdk's parser sorts each object's members by key (unless keep_object_element_order(true) was
+    // called), so a repeated key is next to its twin and the members need no sorted copy.
+    const auto byKey = [](const auto& a, const auto& b) { return a.first < b.first; };
+    if (std::is_sorted(object.begin(), object.end(), byKey))
+    {
+        const auto twin = std::adjacent_find(object.begin(), object.end(), [](const auto& a, const auto& b) { return a.first == b.first; });
+        return twin == object.end() ? std::nullopt : std::optional<model::JsonKey>(twin->first);
+    }
+    std::vector<model::JsonKey> keys;
+    keys.reserve(object.size());
+    for (const auto& member : object)
+    {
+        keys.push_back(member.first);
+    }
+    std::sort(keys.begin(), keys.end());
+    const auto twin = std::adjacent_find(keys.begin(), keys.end());
+    return twin == keys.end() ? std::nullopt : std::optional<model::JsonKey>(*twin);
+}
+
 /// Where the first key that an object holds twice is, as a JSON Pointer. cpprestsdk keeps both members
 /// and its at() finds the first, while most parsers keep the last: such a document means different
 /// things to different readers, so it is refused rather than read one way.
@@ -72,15 +94,7 @@ std::optional<utility::string_t> findDuplicateKey(const web::json::value& value,
     else if (value.is_object())
     {
         const auto& object = value.as_object();
-        std::vector<model::JsonKey> keys;
-        keys.reserve(object.size());
-        for (const auto& member : object)
-        {
-            keys.push_back(member.first);
-        }
-        std::sort(keys.begin(), keys.end());
-        const auto repeated = std::adjacent_find(keys.begin(), keys.end());
-        if (repeated != keys.end())
+        if (const auto repeated = repeatedKey(object))
         {
             return path.child(*repeated).toString();
         }

@@ -17,7 +17,7 @@ ApiRequest BatchApi::requestForCreateBatch(std::shared_ptr<CreateBatchRequest> c
 
 pplx::task<std::shared_ptr<Batch>> BatchApi::createBatch(std::shared_ptr<CreateBatchRequest> createBatchRequest) const
 {
-    return m_ApiClient->callApi(requestForCreateBatch(createBatchRequest)).then([](const ApiResponse& response) { return response.readModel<Batch>(); });
+    return m_ApiClient->callApi(requestForCreateBatch(std::move(createBatchRequest))).then([](const ApiResponse& response) { return response.readModel<Batch>(); });
 }
 
 ApiRequest BatchApi::requestForListBatches(boost::optional<utility::string_t> after, boost::optional<int64_t> limit) const
@@ -30,7 +30,7 @@ ApiRequest BatchApi::requestForListBatches(boost::optional<utility::string_t> af
 
 pplx::task<std::shared_ptr<ListBatchesResponse>> BatchApi::listBatches(boost::optional<utility::string_t> after, boost::optional<int64_t> limit) const
 {
-    return m_ApiClient->callApi(requestForListBatches(after, limit)).then([](const ApiResponse& response) { return response.readModel<ListBatchesResponse>(); });
+    return m_ApiClient->callApi(requestForListBatches(std::move(after), limit)).then([](const ApiResponse& response) { return response.readModel<ListBatchesResponse>(); });
 }
 
 ApiRequest BatchApi::requestForRetrieveBatch(utility::string_t batchId) const
@@ -42,7 +42,7 @@ ApiRequest BatchApi::requestForRetrieveBatch(utility::string_t batchId) const
 
 pplx::task<std::shared_ptr<Batch>> BatchApi::retrieveBatch(utility::string_t batchId) const
 {
-    return m_ApiClient->callApi(requestForRetrieveBatch(batchId)).then([](const ApiResponse& response) { return response.readModel<Batch>(); });
+    return m_ApiClient->callApi(requestForRetrieveBatch(std::move(batchId))).then([](const ApiResponse& response) { return response.readModel<Batch>(); });
 }
 
 ApiRequest BatchApi::requestForCancelBatch(utility::string_t batchId) const
@@ -54,7 +54,7 @@ ApiRequest BatchApi::requestForCancelBatch(utility::string_t batchId) const
 
 pplx::task<std::shared_ptr<Batch>> BatchApi::cancelBatch(utility::string_t batchId) const
 {
-    return m_ApiClient->callApi(requestForCancelBatch(batchId)).then([](const ApiResponse& response) { return response.readModel<Batch>(); });
+    return m_ApiClient->callApi(requestForCancelBatch(std::move(batchId))).then([](const ApiResponse& response) { return response.readModel<Batch>(); });
 }
 
 } // namespace org::openapitools::client::api

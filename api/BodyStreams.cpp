@@ -2,7 +2,6 @@
 #include "api/BodyStreams.h"
 
 #include <algorithm>
-#include <cstring>
 #include <stdexcept>
 
 namespace org::openapitools::client::api::detail {
@@ -31,7 +30,7 @@ pplx::task<size_t> ConcatenatedSource::_getn(uint8_t* ptr, size_t count)
         if (!segment.stream)
         {
             const size_t n = std::min(count - filled, segment.bytes.size() - segment.offset);
-            std::memcpy(ptr + filled, segment.bytes.data() + segment.offset, n);
+            std::copy_n(reinterpret_cast<const uint8_t*>(segment.bytes.data()) + segment.offset, n, ptr + filled);
             segment.offset += n;
             filled += n;
         }

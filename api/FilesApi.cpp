@@ -20,7 +20,7 @@ ApiRequest FilesApi::requestForListFiles(boost::optional<utility::string_t> purp
 
 pplx::task<std::shared_ptr<ListFilesResponse>> FilesApi::listFiles(boost::optional<utility::string_t> purpose, boost::optional<int64_t> limit, boost::optional<utility::string_t> order, boost::optional<utility::string_t> after) const
 {
-    return m_ApiClient->callApi(requestForListFiles(purpose, limit, order, after)).then([](const ApiResponse& response) { return response.readModel<ListFilesResponse>(); });
+    return m_ApiClient->callApi(requestForListFiles(std::move(purpose), limit, std::move(order), std::move(after))).then([](const ApiResponse& response) { return response.readModel<ListFilesResponse>(); });
 }
 
 ApiRequest FilesApi::requestForCreateFile(std::shared_ptr<HttpContent> file, utility::string_t purpose) const
@@ -33,7 +33,7 @@ ApiRequest FilesApi::requestForCreateFile(std::shared_ptr<HttpContent> file, uti
 
 pplx::task<std::shared_ptr<OpenAIFile>> FilesApi::createFile(std::shared_ptr<HttpContent> file, utility::string_t purpose) const
 {
-    return m_ApiClient->callApi(requestForCreateFile(file, purpose)).then([](const ApiResponse& response) { return response.readModel<OpenAIFile>(); });
+    return m_ApiClient->callApi(requestForCreateFile(std::move(file), std::move(purpose))).then([](const ApiResponse& response) { return response.readModel<OpenAIFile>(); });
 }
 
 ApiRequest FilesApi::requestForDeleteFile(utility::string_t fileId) const
@@ -45,7 +45,7 @@ ApiRequest FilesApi::requestForDeleteFile(utility::string_t fileId) const
 
 pplx::task<std::shared_ptr<DeleteFileResponse>> FilesApi::deleteFile(utility::string_t fileId) const
 {
-    return m_ApiClient->callApi(requestForDeleteFile(fileId)).then([](const ApiResponse& response) { return response.readModel<DeleteFileResponse>(); });
+    return m_ApiClient->callApi(requestForDeleteFile(std::move(fileId))).then([](const ApiResponse& response) { return response.readModel<DeleteFileResponse>(); });
 }
 
 ApiRequest FilesApi::requestForRetrieveFile(utility::string_t fileId) const
@@ -57,7 +57,7 @@ ApiRequest FilesApi::requestForRetrieveFile(utility::string_t fileId) const
 
 pplx::task<std::shared_ptr<OpenAIFile>> FilesApi::retrieveFile(utility::string_t fileId) const
 {
-    return m_ApiClient->callApi(requestForRetrieveFile(fileId)).then([](const ApiResponse& response) { return response.readModel<OpenAIFile>(); });
+    return m_ApiClient->callApi(requestForRetrieveFile(std::move(fileId))).then([](const ApiResponse& response) { return response.readModel<OpenAIFile>(); });
 }
 
 ApiRequest FilesApi::requestForDownloadFile(utility::string_t fileId) const
@@ -70,18 +70,18 @@ ApiRequest FilesApi::requestForDownloadFile(utility::string_t fileId) const
 
 pplx::task<utility::string_t> FilesApi::downloadFile(utility::string_t fileId) const
 {
-    return m_ApiClient->callApi(requestForDownloadFile(fileId)).then([](const ApiResponse& response) { return response.readBytes(); });
+    return m_ApiClient->callApi(requestForDownloadFile(std::move(fileId))).then([](const ApiResponse& response) { return response.readBytes(); });
 }
 
 pplx::task<uint64_t> FilesApi::downloadFileTo(utility::string_t fileId, const std::string& path) const
 {
-    return m_ApiClient->callApi(requestForDownloadFile(fileId), ApiClient::fileDestination(path))
+    return m_ApiClient->callApi(requestForDownloadFile(std::move(fileId)), ApiClient::fileDestination(path))
         .then([](const ApiResponse& response) { return response.streamedBytes; });
 }
 
 pplx::task<uint64_t> FilesApi::downloadFileTo(utility::string_t fileId, std::ostream& stream) const
 {
-    return m_ApiClient->callApi(requestForDownloadFile(fileId), ApiClient::streamDestination(stream))
+    return m_ApiClient->callApi(requestForDownloadFile(std::move(fileId)), ApiClient::streamDestination(stream))
         .then([](const ApiResponse& response) { return response.streamedBytes; });
 }
 

@@ -8,11 +8,7 @@
 // in a fresh state directory.
 #include "LocalBatchServer.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "test/api/RawExchange.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -23,7 +19,7 @@
 namespace {
 
 constexpr int inputsPerServer = 2000;
-constexpr int answerTimeoutMs = 5000;
+constexpr std::chrono::milliseconds answerTimeout(5000);
 
 class ServerUnderTest
 {
@@ -76,42 +72,16 @@ private:
     int m_Served = 0;
 };
 
-/// Sends the bytes, closes the sending half, and reads until the server closes or goes quiet.
-void exchange(uint16_t port, const uint8_t* data, size_t size)
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(port);
-    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0)
-    {
-        std::abort(); // the server stopped listening
-    }
-    // The server may answer and close before reading everything; a failed send is part of the game.
-    for (size_t sent = 0; sent < size;)
-    {
-        const ssize_t n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
-        if (n <= 0)
-        {
-            break;
-        }
-        sent += static_cast<size_t>(n);
-    }
-    ::shutdown(fd, SHUT_WR);
-    char buffer[16384];
-    pollfd waiting{fd, POLLIN, 0};
-    while (::poll(&waiting, 1, answerTimeoutMs) > 0 && ::recv(fd, buffer, sizeof(buffer), 0) > 0)
-    {
-    }
-    ::close(fd);
-}
-
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     static ServerUnderTest server;
-    exchange(server.port(), data, size);
+    const int fd = testing_support::connectLoopback(server.port());
+    if (fd < 0)
+    {
+        std::abort(); // the server stopped listening
+    }
+    testing_support::exchangeRaw(fd, std::string_view(reinterpret_cast<const char*>(data), size), answerTimeout);
     return 0;
 }

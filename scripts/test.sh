@@ -2,13 +2,13 @@
 # Builds (if needed) and runs every test, twice:
 #  1. build/: GoogleTest (models, the API against a loopback server and against Prism, the workflow, the
 #     local server), the programs end to end, the generator's tests and drift check, the newest-spec
-#     build, the format check of generated code, the package consumers, the benchmark smoke run and a
-#     short pass of every fuzzer.
+#     build, the format check of generated code, clang-tidy over our sources, the package consumers,
+#     the benchmark smoke run and a short pass of every fuzzer.
 #  2. build-sanitize/: the same package and tests built with AddressSanitizer and
 #     UndefinedBehaviorSanitizer (LeakSanitizer on). It runs every test of this package's C++ code; it
-#     leaves out what runs none (the generator's Python tests, the docs and format checks), the benchmark smoke
-#     run, the fuzz pass (sanitized already), and the consumers that build their own plain copy
-#     (add_subdirectory, FetchContent) or link without sanitizer flags (pkg-config).
+#     leaves out what runs none (the generator's Python tests; the docs, format and clang-tidy checks),
+#     the benchmark smoke run, the fuzz pass (sanitized already), and the consumers that build their
+#     own plain copy (add_subdirectory, FetchContent) or link without sanitizer flags (pkg-config).
 # Run scripts/setup.sh once first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,4 +19,4 @@ ctest --test-dir build --output-on-failure -j "$(nproc)"
 
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DOPENAI_BATCH_SANITIZE=ON -DOPENAI_BATCH_BUILD_BENCH=OFF
 cmake --build build-sanitize -j "$(nproc)"
-ctest --test-dir build-sanitize --output-on-failure -j "$(nproc)" -E '^(generator|docs|format|bench|fuzz)\.|^package\.(add_subdirectory|fetchcontent|pkg_config)_'
+ctest --test-dir build-sanitize --output-on-failure -j "$(nproc)" -E '^(generator|docs|format|lint|bench|fuzz)\.|^package\.(add_subdirectory|fetchcontent|pkg_config)_'

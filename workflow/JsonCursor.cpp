@@ -12,7 +12,7 @@ bool isWhitespace(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-int hexValue(char c)
+int hexValue(unsigned char c)
 {
     if (c >= '0' && c <= '9')
     {

@@ -15,7 +15,7 @@ class LineReader
 {
 public:
     /// A line longer than this is refused: the reader holds one line at a time.
-    static constexpr size_t maxLineBytes = 512 * 1024 * 1024;
+    static constexpr size_t maxLineBytes = size_t{512} << 20;
 
     /// A file that cannot be opened throws std::runtime_error naming it and the reason.
     explicit LineReader(const std::string& path);

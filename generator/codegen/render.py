@@ -377,6 +377,12 @@ class OperationView:
         """The signature with one more parameter after the operation's own."""
         return ", ".join(x for x in (self.signature, extra) if x)
 
+    @property
+    def moved_arguments(self) -> str:
+        """The arguments handed on from a by-value signature (cpp-restsdk's) to the request builder."""
+        return ", ".join(p.cpp_name if cpp.passed_by_value(p.param.type) else f"std::move({p.cpp_name})"
+                         for p in self.parameters)
+
     def arguments_with(self, extra: str) -> str:
         return ", ".join(x for x in (self.arguments, extra) if x)
 

@@ -276,14 +276,14 @@ TEST_F(FilesApiTest, TheTimeoutLimitsSilenceNotTheLengthOfADownload)
     CannedResponse slow;
     for (char c = 'a'; c < 'f'; ++c)
     {
-        slow.trickle.push_back(std::string(100 * 1024, c));
+        slow.trickle.push_back(std::string(size_t{100} * 1024, c));
     }
     slow.trickleDelay = std::chrono::milliseconds(300);
     server.enqueue(slow);
     std::ostringstream out;
 
     EXPECT_EQ(api.downloadFileTo("file-slow", out).get(), 5u * 100 * 1024);
-    EXPECT_EQ(out.str().substr(4 * 100 * 1024, 3), "eee");
+    EXPECT_EQ(out.str().substr(size_t{4} * 100 * 1024, 3), "eee");
 }
 
 /// The process's resident set now, and its peak since the last reset, from /proc.
@@ -306,7 +306,7 @@ TEST_F(FilesApiTest, A100MegabyteDownloadToAFileKeepsPeakMemoryFarBelowItsSize)
 #if defined(__SANITIZE_ADDRESS__)
     GTEST_SKIP() << "AddressSanitizer holds freed memory in quarantine, so RSS says nothing here";
 #endif
-    constexpr size_t size = 100 * 1024 * 1024;
+    constexpr size_t size = size_t{100} << 20;
     ScratchFile source("source-100mb.jsonl");
     {
         std::ofstream out(source.path(), std::ios::binary);

@@ -115,9 +115,24 @@ TEST_F(HostileResponseTest, AKeyGivenTwiceIsRefusedRatherThanReadOneWay)
     EXPECT_NE(refusal().find("ambiguous JSON: the key at /request_counts/total appears twice"), std::string::npos);
 }
 
+TEST(TryParseJson, FindsAKeyGivenTwiceWhetherOrNotCpprestsdkSortsObjects)
+{
+    // By default cpprestsdk's parser sorts each object's members, so twins are adjacent; a program may
+    // ask it to keep them in document order instead, and then they need not be.
+    for (const bool keepOrder : {false, true})
+    {
+        web::json::keep_object_element_order(keepOrder);
+        std::string problem;
+        EXPECT_FALSE(tryParseJson(R"({"b": 1, "a": {"y": 1, "x": 2, "y": 3}, "c": 0})", problem)) << keepOrder;
+        EXPECT_EQ(problem, "ambiguous JSON: the key at /a/y appears twice in its object") << keepOrder;
+        EXPECT_TRUE(tryParseJson(R"({"b": 1, "a": {"y": 1, "x": 2}, "c": [{"k": 1}, {"k": 2}]})", problem)) << keepOrder;
+    }
+    web::json::keep_object_element_order(false);
+}
+
 TEST_F(HostileResponseTest, AFiftyMegabyteStringIsReadWhole)
 {
-    const std::string huge(50 * 1024 * 1024, 'x');
+    const std::string huge(size_t{50} << 20, 'x');
     server.enqueueJson(200, batchJson(huge));
     EXPECT_EQ(batches.retrieveBatch("batch_abc123").get()->getId().size(), huge.size());
 }

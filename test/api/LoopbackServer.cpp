@@ -1,6 +1,7 @@
 #include "LoopbackServer.h"
 
 #include <cpprest/filestream.h>
+#include <gtest/gtest.h>
 #include <cpprest/producerconsumerstream.h>
 
 #include <arpa/inet.h>
@@ -94,11 +95,19 @@ LoopbackServer::LoopbackServer()
 
 LoopbackServer::~LoopbackServer()
 {
-    for (auto& trickler : m_Tricklers)
+    try
     {
-        trickler.join();
+        for (auto& trickler : m_Tricklers)
+        {
+            trickler.join();
+        }
+        m_Listener.close().wait();
     }
-    m_Listener.close().wait();
+    catch (const std::exception& error)
+    {
+        // A destructor must not throw; a test that gets here has failed already or will.
+        ADD_FAILURE() << "LoopbackServer did not stop: " << error.what();
+    }
 }
 
 std::string LoopbackServer::url() const

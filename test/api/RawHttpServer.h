@@ -47,7 +47,7 @@ public:
 
 private:
     void acceptLoop();
-    void serve(int connection);
+    void serve(int fd);
 
     Handler m_Handler;
     int m_Listener = -1;

@@ -52,6 +52,7 @@ TEST(RetryPolicy, BacksOffExponentiallyUpToTheMaximum)
     RetryOptions options;
     options.maxRetries = 10;
     std::vector<milliseconds> waits;
+    waits.reserve(6);
     for (int retry = 0; retry < 6; ++retry)
     {
         waits.push_back(*retryDelay(options, retry, status(500), NOW, 0.0));

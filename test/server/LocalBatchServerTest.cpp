@@ -10,13 +10,9 @@
 #include "workflow/RequestFileWriter.h"
 #include "workflow/ResultFileReader.h"
 
-#include <gtest/gtest.h>
+#include "test/api/RawExchange.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
@@ -50,13 +46,8 @@ protected:
     /// A plain TCP connection to the running server.
     int connectRaw() const
     {
-        const std::string url = server->baseUrl();
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        address.sin_port = htons(static_cast<uint16_t>(std::stoi(url.substr(url.rfind(':') + 1))));
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0)
+        const int fd = testing_support::connectLoopback(server->port());
+        if (fd < 0)
         {
             throw std::runtime_error("cannot connect to the local server");
         }
@@ -67,24 +58,7 @@ protected:
     /// the connection; nothing when it keeps the connection open for longer than `patience`.
     std::optional<std::string> exchangeRaw(const std::string& bytes, milliseconds patience = milliseconds(3000)) const
     {
-        const int fd = connectRaw();
-        ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        ::shutdown(fd, SHUT_WR);
-        std::string answer;
-        char buffer[4096];
-        pollfd waiting{fd, POLLIN, 0};
-        while (::poll(&waiting, 1, static_cast<int>(patience.count())) > 0)
-        {
-            const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
-            if (n <= 0)
-            {
-                ::close(fd);
-                return answer;
-            }
-            answer.append(buffer, static_cast<size_t>(n));
-        }
-        ::close(fd);
-        return std::nullopt;
+        return testing_support::exchangeRaw(connectRaw(), bytes, patience);
     }
 
     void start(server::Pacing pacing = {}, const std::string& key = "", std::vector<server::FaultRule> faults = {})
@@ -103,7 +77,7 @@ protected:
 
     std::string requestFile(const std::string& endpoint, size_t count, const std::string& name = "requests.jsonl")
     {
-        const std::string path = (directory / name).string();
+        std::string path = (directory / name).string();
         RequestFileWriter writer(path, endpoint);
         for (size_t i = 0; i < count; ++i)
         {
@@ -467,6 +441,7 @@ TEST(FaultPlan, EveryNthIsExactAndRatesAreRepeatableForASeed)
 {
     server::FaultPlan nth({server::FaultRule::parse("500:nth=3")}, 1);
     std::vector<int> statuses;
+    statuses.reserve(6);
     for (int i = 0; i < 6; ++i)
     {
         statuses.push_back(nth.next().status);

@@ -33,7 +33,7 @@ protected:
     /// A request file of the given custom_ids.
     std::string requests(std::initializer_list<const char*> ids)
     {
-        const std::string path = (directory / "requests.jsonl").string();
+        std::string path = (directory / "requests.jsonl").string();
         RequestFileWriter writer(path, "/v1/chat/completions");
         for (const char* id : ids)
         {

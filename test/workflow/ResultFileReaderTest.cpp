@@ -114,7 +114,7 @@ TEST(ResultFileReader, CanSkipMalformedLinesAndGoOn)
 
 TEST(ResultFileReader, ReadsAHundredMegabyteLine)
 {
-    const std::string content(100 * 1024 * 1024, 'x');
+    const std::string content(size_t{100} << 20, 'x');
     const std::string line = R"({"custom_id": "big", "response": {"status_code": 200, "body": {"content": ")" + content + R"("}}})";
     std::istringstream in(OUTPUT_LINE + "\n" + line + "\n" + ERROR_LINE + "\n");
     ResultFileReader reader(in);
@@ -130,7 +130,7 @@ TEST(ResultFileReader, ReadsAHundredMegabyteLine)
 
 TEST(ResultFileReader, AFiftyMegabyteStringParsesIntoTheBody)
 {
-    const std::string content(50 * 1024 * 1024, 'y');
+    const std::string content(size_t{50} << 20, 'y');
     std::istringstream in(R"({"custom_id": "big", "response": {"status_code": 200, "body": {"content": ")" + content + "\"}}}\n");
     ResultFileReader reader(in);
     BatchResult result;

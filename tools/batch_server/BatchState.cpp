@@ -30,6 +30,7 @@ int64_t createdAt(const web::json::value& object)
 std::vector<web::json::value> byCreation(const std::map<std::string, web::json::value>& objects)
 {
     std::vector<web::json::value> list;
+    list.reserve(objects.size());
     for (const auto& entry : objects)
     {
         list.push_back(entry.second);

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -115,7 +116,7 @@ std::vector<Part> parseMultipart(const std::string& path, const std::string& bou
     for (size_t i = 0; i + 1 < delimiters.size(); ++i)
     {
         const uint64_t start = delimiters[i] + boundary.size() + 4; // "--" boundary "\r\n"
-        const std::string head = readRange(path, start, 16 * 1024);
+        const std::string head = readRange(path, start, size_t{16} << 10);
         const size_t headEnd = head.find("\r\n\r\n");
         if (headEnd == std::string::npos)
         {
@@ -301,8 +302,16 @@ LocalBatchServer::~LocalBatchServer()
 {
     m_Stopping = true;
     m_TickWake.notify_all();
-    m_Ticker.join();
-    m_Listener->close().wait();
+    try
+    {
+        m_Ticker.join();
+        m_Listener->close().wait();
+    }
+    catch (const std::exception& error)
+    {
+        // A destructor must not throw; the server is going away whatever went wrong in stopping it.
+        std::cerr << "openai-batch-server: stopping: " << error.what() << "\n";
+    }
 }
 
 std::string LocalBatchServer::baseUrl() const
@@ -528,7 +537,7 @@ void LocalBatchServer::storeUpload(const Exchange& exchange, const std::string& 
     object["object"] = value::string("file");
     object["bytes"] = value::number(file->dataLength);
     object["created_at"] = value::number(now);
-    object["expires_at"] = purposeText == "batch" ? value::number(now + 30 * 24 * 3600) : value::null();
+    object["expires_at"] = purposeText == "batch" ? value::number(now + int64_t{30} * 24 * 3600) : value::null();
     object["filename"] = value::string(file->filename.empty() ? "upload" : file->filename);
     object["purpose"] = value::string(purposeText);
     m_State.putFile(object);

@@ -116,7 +116,7 @@ Arguments parse(const std::vector<std::string>& raw)
             }
             arguments.baseUrl = raw[i];
         }
-        else if (word.rfind("-", 0) == 0)
+        else if (word.rfind('-', 0) == 0)
         {
             if (arguments.command.empty())
             {
@@ -347,7 +347,7 @@ private:
     std::shared_ptr<model::Batch> wait(const utility::string_t& batchId)
     {
         Progress progress(m_Out, m_Environment.stdoutIsTerminal, m_Arguments.json);
-        const auto batch = waitForBatch(api::BatchApi(m_Client), batchId, waitOptions(progress)).get();
+        auto batch = waitForBatch(api::BatchApi(m_Client), batchId, waitOptions(progress)).get();
         progress.finish();
         return batch;
     }
@@ -365,6 +365,7 @@ private:
         if (m_Arguments.json)
         {
             std::vector<web::json::value> data;
+            data.reserve(batches.size());
             for (const auto& batch : batches)
             {
                 data.push_back(batch->toJson());
@@ -484,12 +485,12 @@ private:
 
 } // namespace
 
-int runCli(const std::vector<std::string>& raw, std::ostream& out, std::ostream& err, const Environment& environment)
+int runCli(const std::vector<std::string>& words, std::ostream& out, std::ostream& err, const Environment& environment)
 {
     std::string baseUrl;
     try
     {
-        const Arguments arguments = parse(raw);
+        const Arguments arguments = parse(words);
         if (arguments.command.empty())
         {
             (arguments.help ? out : err) << OVERVIEW;

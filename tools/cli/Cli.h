@@ -28,6 +28,6 @@ struct Environment
     bool stdoutIsTerminal = false;
 };
 
-int runCli(const std::vector<std::string>& arguments, std::ostream& out, std::ostream& err, const Environment& environment);
+int runCli(const std::vector<std::string>& words, std::ostream& out, std::ostream& err, const Environment& environment);
 
 } // namespace openai_batch::cli
