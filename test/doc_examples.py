@@ -3,7 +3,7 @@
     python3 test/doc_examples.py OUTPUT.cpp doc/BatchApi.md doc/FilesApi.md ...
 
 Each example becomes a namespace of its own: its #include lines move to the top, and main() is renamed
-run(). Examples without a main() are skipped (the load-the-package snippets).
+run(). An example without a main() (a model page's include line) gives only its #include lines.
 """
 import os
 import re
@@ -19,10 +19,12 @@ def translation_unit(pages) -> str:
             text = f.read()
         stem = re.sub(r"\W", "_", os.path.splitext(os.path.basename(page))[0])
         for number, block in enumerate(BLOCK.findall(text)):
-            if "int main()" not in block:
-                continue
             lines = block.splitlines()
             includes += [line for line in lines if line.startswith("#include") and line not in includes]
+            if "int main()" not in block:
+                if any(line.strip() and not line.startswith("#include") for line in lines):
+                    raise SystemExit(f"doc_examples.py: {page}, example {number} has code but no main()")
+                continue
             body = "\n".join(line for line in lines if not line.startswith("#include"))
             bodies.append(f"// {page}, example {number}\nnamespace {stem}_{number} {{\n"
                           + body.replace("int main()", "int run()") + "\n}\n")

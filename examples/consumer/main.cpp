@@ -1,7 +1,8 @@
-// Uses the package's headers and library, however the consumer took them: reads a batch, checks a
-// request, has the API layer refuse an empty id before sending, writes a request line with the workflow
-// layer, and checks that OPENAI_BATCH_VERSION is the version given as the first argument. Exit 0 when
-// all five behave.
+// A program that uses the package's headers and library, however its project took them (see
+// CMakeLists.txt and build_with_pkg_config.sh beside it): it reads a batch, checks a request, has the API
+// layer refuse an empty id before sending, and writes a request line with the workflow layer. Given a
+// version as its argument, it also checks OPENAI_BATCH_VERSION against it (the consumer ctests pass
+// CMake's). Prints "consumer: ok" and exits 0 when everything behaves.
 #include "openai_batch_version.h"
 
 #include "api/BatchApi.h"
@@ -47,7 +48,7 @@ int main(int argc, char** argv)
     openai_batch::workflow::RequestFileWriter writer(requests, "/v1/embeddings");
     writer.add("r1", web::json::value::parse(_XPLATSTR(R"({"model": "m", "input": "x"})")));
     const bool wrote = requests.str() == R"({"custom_id":"r1","method":"POST","url":"/v1/embeddings","body":{"input":"x","model":"m"}})" "\n";
-    const bool versionMatches = argc > 1 && std::string(argv[1]) == OPENAI_BATCH_VERSION;
+    const bool versionMatches = argc < 2 || std::string(argv[1]) == OPENAI_BATCH_VERSION;
     const bool ok = read && batch.getStatus() == Batch::StatusEnum::FINALIZING && batch.getCreatedAt() == 4102444800
         && refused && emptyIdRefused && wrote && versionMatches;
     std::cout << (ok ? "consumer: ok" : "consumer: FAILED") << " (" << OPENAI_BATCH_VERSION << ")\n";
