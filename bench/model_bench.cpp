@@ -1,8 +1,11 @@
 // Google Benchmark: what the generated models cost over cpprestsdk's own JSON, on three documents a
 // batch job handles: one Batch, a full page of ListBatchesResponse (100 batches, the API's maximum), and
-// one BatchRequestOutput line. For each: parse alone, then parse + fromJson; serialize alone, then
-// toJson + serialize; and the whole round trip both ways. bench/compare.py prints the ratios.
+// one BatchRequestOutput line. For each: parse alone, then parse + fromJson; parse alone again, then
+// what the API layer does with a response (tryParseJson's checks + fromJson); serialize alone, then
+// toJson + serialize, and then a copy of the parsed tree + serialize (the floor for any toJson that
+// returns a cpprestsdk value); and the whole round trip both ways. bench/compare.py prints the ratios.
 //   build/bench/model_bench --benchmark_format=json
+#include "api/ApiException.h"
 #include "model/Batch.h"
 #include "model/BatchRequestOutput.h"
 #include "model/ListBatchesResponse.h"
@@ -72,12 +75,44 @@ void modelFromJson(benchmark::State& state, int which)
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
 }
 
+/// What the API layer does with a response body: tryParseJson (cpprestsdk's parse, plus the nesting
+/// and duplicate-key checks), then fromJson.
+template <typename Model>
+void apiRead(benchmark::State& state, int which)
+{
+    const std::string& text = document(which).text;
+    std::string problem;
+    for (auto _ : state)
+    {
+        const auto json = org::openapitools::client::api::tryParseJson(text, problem);
+        Model model;
+        if (!json || !model.fromJson(*json))
+        {
+            state.SkipWithError("the fixture did not read");
+        }
+        benchmark::DoNotOptimize(model);
+    }
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+}
+
 void rawSerialize(benchmark::State& state, int which)
 {
     const auto json = web::json::value::parse(utility::conversions::to_string_t(document(which).text));
     for (auto _ : state)
     {
         benchmark::DoNotOptimize(json.serialize());
+    }
+}
+
+/// The least any toJson() that returns a web::json::value can cost before serializing: building a tree
+/// of the same document, here by copying the parsed one (cpprestsdk's copies are deep).
+void copySerialize(benchmark::State& state, int which)
+{
+    const auto json = web::json::value::parse(utility::conversions::to_string_t(document(which).text));
+    for (auto _ : state)
+    {
+        const web::json::value copy = json;
+        benchmark::DoNotOptimize(copy.serialize());
     }
 }
 
@@ -113,15 +148,19 @@ void modelRoundTrip(benchmark::State& state, int which)
     }
 }
 
-/// Registers the six benchmarks of one document as "<Model>/<step>/<raw|model>".
+/// Registers the benchmarks of one document as "<Model>/<step>/<raw|model>".
 template <typename Model>
 void registerDocument(int which)
 {
     const std::string name = document(which).name;
     benchmark::RegisterBenchmark((name + "/read/raw").c_str(), rawParse, which);
     benchmark::RegisterBenchmark((name + "/read/model").c_str(), modelFromJson<Model>, which);
+    benchmark::RegisterBenchmark((name + "/api_read/raw").c_str(), rawParse, which);
+    benchmark::RegisterBenchmark((name + "/api_read/model").c_str(), apiRead<Model>, which);
     benchmark::RegisterBenchmark((name + "/write/raw").c_str(), rawSerialize, which);
     benchmark::RegisterBenchmark((name + "/write/model").c_str(), modelToJson<Model>, which);
+    benchmark::RegisterBenchmark((name + "/tree_write/raw").c_str(), rawSerialize, which);
+    benchmark::RegisterBenchmark((name + "/tree_write/model").c_str(), copySerialize, which);
     benchmark::RegisterBenchmark((name + "/round_trip/raw").c_str(), rawRoundTrip, which);
     benchmark::RegisterBenchmark((name + "/round_trip/model").c_str(), modelRoundTrip<Model>, which);
 }
