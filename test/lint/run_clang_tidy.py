@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.realpath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 FINDING = re.compile(r"^(?P<where>[^:\s][^:]*:\d+:\d+): (?:warning|error): (?P<what>.*)$")
 
