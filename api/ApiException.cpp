@@ -4,6 +4,7 @@
 #include <cpprest/json.h>
 
 #include <algorithm>
+#include <cstring>
 #include <sstream>
 #include <vector>
 
@@ -114,24 +115,31 @@ std::optional<utility::string_t> findDuplicateKey(const web::json::value& value,
 bool nestsDeeperThan(const std::string& json, int limit)
 {
     int depth = 0;
-    bool inString = false;
     for (size_t i = 0; i < json.size(); ++i)
     {
         const char c = json[i];
-        if (inString)
+        if (c == '"')
         {
-            if (c == '\\')
+            // Most of a document is inside strings: jump to the closing quote with memchr, skipping
+            // quotes that an odd run of backslashes escapes.
+            for (;;)
             {
-                ++i;
+                const void* quote = std::memchr(json.data() + i + 1, '"', json.size() - i - 1);
+                if (quote == nullptr)
+                {
+                    return false; // unterminated: the parser says so
+                }
+                i = static_cast<size_t>(static_cast<const char*>(quote) - json.data());
+                size_t backslashes = 0;
+                while (json[i - 1 - backslashes] == '\\')
+                {
+                    ++backslashes;
+                }
+                if (backslashes % 2 == 0)
+                {
+                    break;
+                }
             }
-            else if (c == '"')
-            {
-                inString = false;
-            }
-        }
-        else if (c == '"')
-        {
-            inString = true;
         }
         else if ((c == '[' || c == '{') && ++depth > limit)
         {

@@ -1,9 +1,16 @@
 // Google Benchmark: what the generated models cost over cpprestsdk's own JSON, on three documents a
 // batch job handles: one Batch, a full page of ListBatchesResponse (100 batches, the API's maximum), and
-// one BatchRequestOutput line. For each: parse alone, then parse + fromJson; parse alone again, then
-// what the API layer does with a response (tryParseJson's checks + fromJson); serialize alone, then
-// toJson + serialize, and then a copy of the parsed tree + serialize (the floor for any toJson that
-// returns a cpprestsdk value); and the whole round trip both ways. bench/compare.py prints the ratios.
+// one BatchRequestOutput line. Each benchmark is one step done both ways, cpprestsdk alone ("raw") and
+// through the model, in alternating order within the same loop, timed separately (counters raw_ns and
+// model_ns, per document). Pairing them this closely is what makes the ratio steady on a noisy machine:
+// a slow spell slows both sides alike. The steps:
+//   read        parse                      / parse + fromJson
+//   api_read    parse                      / what the API layer does: tryParseJson's checks + fromJson
+//   write       serialize                  / toJson + serialize
+//   tree_write  serialize                  / copy of the parsed tree + serialize: no model at all, the
+//                                            floor for any toJson that returns a cpprestsdk value
+//   round_trip  parse + serialize          / parse + fromJson + toJson + serialize
+// bench/compare.py runs it and prints the ratios:
 //   build/bench/model_bench --benchmark_format=json
 #include "api/ApiException.h"
 #include "model/Batch.h"
@@ -14,11 +21,14 @@
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
+#include <stdexcept>
 #include <string>
 
 namespace {
 
 namespace model = org::openapitools::client::model;
+namespace api = org::openapitools::client::api;
 
 /// A page of `count` batches, each a copy of the completed-batch fixture with its own id.
 std::string listPage(int count)
@@ -33,146 +43,99 @@ std::string listPage(int count)
     return page + R"(], "first_id": "batch_100000", "last_id": "batch_100099", "has_more": true})";
 }
 
+/// One document: its text (as cpprestsdk parses it, and as the API layer receives a body), and the same
+/// already parsed (what the write steps start from).
 struct Document
 {
-    const char* name;
-    std::string text;
+    Document(std::string name, std::string json)
+        : name(std::move(name))
+        , body(std::move(json))
+        , text(utility::conversions::to_string_t(body))
+        , parsed(web::json::value::parse(text))
+    {
+    }
+
+    std::string name;
+    std::string body;
+    utility::string_t text;
+    web::json::value parsed;
 };
 
-const Document& document(int which)
-{
-    static const Document documents[] = {
-        {"Batch", fixtures::kCompletedBatch},
-        {"ListBatchesResponse", listPage(100)},
-        {"BatchRequestOutput", fixtures::kOutputLine},
-    };
-    return documents[which];
-}
-
-void rawParse(benchmark::State& state, int which)
-{
-    const auto text = utility::conversions::to_string_t(document(which).text);
-    for (auto _ : state)
-    {
-        benchmark::DoNotOptimize(web::json::value::parse(text));
-    }
-    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
-}
-
 template <typename Model>
-void modelFromJson(benchmark::State& state, int which)
-{
-    const auto text = utility::conversions::to_string_t(document(which).text);
-    for (auto _ : state)
-    {
-        Model model;
-        if (!model.fromJson(web::json::value::parse(text)))
-        {
-            state.SkipWithError("the fixture did not read");
-        }
-        benchmark::DoNotOptimize(model);
-    }
-    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
-}
-
-/// What the API layer does with a response body: tryParseJson (cpprestsdk's parse, plus the nesting
-/// and duplicate-key checks), then fromJson.
-template <typename Model>
-void apiRead(benchmark::State& state, int which)
-{
-    const std::string& text = document(which).text;
-    std::string problem;
-    for (auto _ : state)
-    {
-        const auto json = org::openapitools::client::api::tryParseJson(text, problem);
-        Model model;
-        if (!json || !model.fromJson(*json))
-        {
-            state.SkipWithError("the fixture did not read");
-        }
-        benchmark::DoNotOptimize(model);
-    }
-    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
-}
-
-void rawSerialize(benchmark::State& state, int which)
-{
-    const auto json = web::json::value::parse(utility::conversions::to_string_t(document(which).text));
-    for (auto _ : state)
-    {
-        benchmark::DoNotOptimize(json.serialize());
-    }
-}
-
-/// The least any toJson() that returns a web::json::value can cost before serializing: building a tree
-/// of the same document, here by copying the parsed one (cpprestsdk's copies are deep).
-void copySerialize(benchmark::State& state, int which)
-{
-    const auto json = web::json::value::parse(utility::conversions::to_string_t(document(which).text));
-    for (auto _ : state)
-    {
-        web::json::value copy = json;
-        benchmark::DoNotOptimize(copy); // the copy is the point: it stands for building the tree
-        benchmark::DoNotOptimize(copy.serialize());
-    }
-}
-
-template <typename Model>
-void modelToJson(benchmark::State& state, int which)
+Model readModel(const web::json::value& json)
 {
     Model model;
-    model.fromJson(web::json::value::parse(utility::conversions::to_string_t(document(which).text)));
-    for (auto _ : state)
+    if (!model.fromJson(json))
     {
-        benchmark::DoNotOptimize(model.toJson().serialize());
+        throw std::logic_error("the fixture did not read");
     }
+    return model;
 }
 
-void rawRoundTrip(benchmark::State& state, int which)
+/// Runs `raw` and `model` once each per iteration, alternating which goes first so that neither always
+/// finds the caches the other left, and reports each one's mean time per document.
+template <typename Raw, typename Through>
+void paired(benchmark::State& state, Raw raw, Through throughModel)
 {
-    const auto text = utility::conversions::to_string_t(document(which).text);
+    using Clock = std::chrono::steady_clock;
+    Clock::duration rawTime{};
+    Clock::duration modelTime{};
+    bool rawFirst = true;
     for (auto _ : state)
     {
-        benchmark::DoNotOptimize(web::json::value::parse(text).serialize());
+        const auto start = Clock::now();
+        rawFirst ? raw() : throughModel();
+        const auto middle = Clock::now();
+        rawFirst ? throughModel() : raw();
+        const auto end = Clock::now();
+        rawTime += rawFirst ? middle - start : end - middle;
+        modelTime += rawFirst ? end - middle : middle - start;
+        rawFirst = !rawFirst;
     }
+    const auto nanoseconds = [](Clock::duration d) { return static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()); };
+    state.counters["raw_ns"] = benchmark::Counter(nanoseconds(rawTime), benchmark::Counter::kAvgIterations);
+    state.counters["model_ns"] = benchmark::Counter(nanoseconds(modelTime), benchmark::Counter::kAvgIterations);
 }
 
+/// Registers the five steps of one document as "<document>/<step>".
 template <typename Model>
-void modelRoundTrip(benchmark::State& state, int which)
+void registerDocument(const Document& document)
 {
-    const auto text = utility::conversions::to_string_t(document(which).text);
-    for (auto _ : state)
-    {
-        Model model;
-        model.fromJson(web::json::value::parse(text));
-        benchmark::DoNotOptimize(model.toJson().serialize());
-    }
-}
-
-/// Registers the benchmarks of one document as "<Model>/<step>/<raw|model>".
-template <typename Model>
-void registerDocument(int which)
-{
-    const std::string name = document(which).name;
-    benchmark::RegisterBenchmark((name + "/read/raw").c_str(), rawParse, which);
-    benchmark::RegisterBenchmark((name + "/read/model").c_str(), modelFromJson<Model>, which);
-    benchmark::RegisterBenchmark((name + "/api_read/raw").c_str(), rawParse, which);
-    benchmark::RegisterBenchmark((name + "/api_read/model").c_str(), apiRead<Model>, which);
-    benchmark::RegisterBenchmark((name + "/write/raw").c_str(), rawSerialize, which);
-    benchmark::RegisterBenchmark((name + "/write/model").c_str(), modelToJson<Model>, which);
-    benchmark::RegisterBenchmark((name + "/tree_write/raw").c_str(), rawSerialize, which);
-    benchmark::RegisterBenchmark((name + "/tree_write/model").c_str(), copySerialize, which);
-    benchmark::RegisterBenchmark((name + "/round_trip/raw").c_str(), rawRoundTrip, which);
-    benchmark::RegisterBenchmark((name + "/round_trip/model").c_str(), modelRoundTrip<Model>, which);
+    const auto add = [&](const char* step, auto raw, auto throughModel) {
+        benchmark::RegisterBenchmark((document.name + "/" + step).c_str(), [raw, throughModel](benchmark::State& state) {
+            paired(state, raw, throughModel);
+        });
+    };
+    const Document* doc = &document;
+    const auto parse = [doc] { benchmark::DoNotOptimize(web::json::value::parse(doc->text)); };
+    const auto serialize = [doc] { benchmark::DoNotOptimize(doc->parsed.serialize()); };
+    const auto model = std::make_shared<const Model>(readModel<Model>(document.parsed));
+    add("read", parse, [doc] { benchmark::DoNotOptimize(readModel<Model>(web::json::value::parse(doc->text))); });
+    add("api_read", parse, [doc] {
+        std::string problem;
+        const auto json = api::tryParseJson(doc->body, problem);
+        benchmark::DoNotOptimize(readModel<Model>(json.value()));
+    });
+    add("write", serialize, [model] { benchmark::DoNotOptimize(model->toJson().serialize()); });
+    add("tree_write", serialize, [doc] {
+        web::json::value copy = doc->parsed;
+        benchmark::DoNotOptimize(copy); // the copy is the point: it stands for building the tree
+        benchmark::DoNotOptimize(copy.serialize());
+    });
+    add("round_trip", [doc] { benchmark::DoNotOptimize(web::json::value::parse(doc->text).serialize()); },
+        [doc] { benchmark::DoNotOptimize(readModel<Model>(web::json::value::parse(doc->text)).toJson().serialize()); });
 }
 
 } // namespace
 
 int main(int argc, char** argv)
 {
-    registerDocument<model::Batch>(0);
-    registerDocument<model::ListBatchesResponse>(1);
-    registerDocument<model::BatchRequestOutput>(2);
+    static const Document batch("Batch", fixtures::kCompletedBatch);
+    static const Document page("ListBatchesResponse", listPage(100));
+    static const Document output("BatchRequestOutput", fixtures::kOutputLine);
+    registerDocument<model::Batch>(batch);
+    registerDocument<model::ListBatchesResponse>(page);
+    registerDocument<model::BatchRequestOutput>(output);
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv))
     {

@@ -185,6 +185,9 @@ TEST_F(ApiClientTest, TheNestingLimitIgnoresBracketsInStrings)
     EXPECT_FALSE(nestsDeeperThan(std::string(256, '[') + std::string(256, ']'), 256));
     EXPECT_TRUE(nestsDeeperThan(std::string(257, '['), 256));
     EXPECT_FALSE(nestsDeeperThan(R"({"q": "\"[[[[", "n": [[1]]})", 3)); // an escaped quote does not end the string
+    EXPECT_FALSE(nestsDeeperThan(R"({"q": "\\\"[[[[", "n": 1})", 2));  // nor one after an escaped backslash
+    EXPECT_TRUE(nestsDeeperThan(R"({"q": "x\\", "n": [[[1]]]})", 3));   // an escaped backslash does not escape the quote
+    EXPECT_FALSE(nestsDeeperThan(R"({"q": "[[[[)", 2));                   // unterminated: left to the parser
 }
 
 TEST_F(ApiClientTest, AnArrayWhereAnObjectBelongsIsRefused)
