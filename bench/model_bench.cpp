@@ -61,8 +61,7 @@ struct Document
     web::json::value parsed;
 };
 
-template <typename Model>
-Model readModel(const web::json::value& json)
+template <typename Model> Model readModel(const web::json::value& json)
 {
     Model model;
     if (!model.fromJson(json))
@@ -74,8 +73,7 @@ Model readModel(const web::json::value& json)
 
 /// Runs `raw` and `model` once each per iteration, alternating which goes first so that neither always
 /// finds the caches the other left, and reports each one's mean time per document.
-template <typename Raw, typename Through>
-void paired(benchmark::State& state, Raw raw, Through throughModel)
+template <typename Raw, typename Through> void paired(benchmark::State& state, Raw raw, Through throughModel)
 {
     using Clock = std::chrono::steady_clock;
     Clock::duration rawTime{};
@@ -92,19 +90,20 @@ void paired(benchmark::State& state, Raw raw, Through throughModel)
         modelTime += rawFirst ? end - middle : middle - start;
         rawFirst = !rawFirst;
     }
-    const auto nanoseconds = [](Clock::duration d) { return static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()); };
+    const auto nanoseconds = [](Clock::duration d) {
+        return static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+    };
     state.counters["raw_ns"] = benchmark::Counter(nanoseconds(rawTime), benchmark::Counter::kAvgIterations);
     state.counters["model_ns"] = benchmark::Counter(nanoseconds(modelTime), benchmark::Counter::kAvgIterations);
 }
 
 /// Registers the five steps of one document as "<document>/<step>".
-template <typename Model>
-void registerDocument(const Document& document)
+template <typename Model> void registerDocument(const Document& document)
 {
     const auto add = [&](const char* step, auto raw, auto throughModel) {
-        benchmark::RegisterBenchmark((document.name + "/" + step).c_str(), [raw, throughModel](benchmark::State& state) {
-            paired(state, raw, throughModel);
-        });
+        benchmark::RegisterBenchmark(
+            (document.name + "/" + step).c_str(),
+            [raw, throughModel](benchmark::State& state) { paired(state, raw, throughModel); });
     };
     const Document* doc = &document;
     const auto parse = [doc] { benchmark::DoNotOptimize(web::json::value::parse(doc->text)); };
@@ -122,7 +121,8 @@ void registerDocument(const Document& document)
         benchmark::DoNotOptimize(copy); // the copy is the point: it stands for building the tree
         benchmark::DoNotOptimize(copy.serialize());
     });
-    add("round_trip", [doc] { benchmark::DoNotOptimize(web::json::value::parse(doc->text).serialize()); },
+    add(
+        "round_trip", [doc] { benchmark::DoNotOptimize(web::json::value::parse(doc->text).serialize()); },
         [doc] { benchmark::DoNotOptimize(readModel<Model>(web::json::value::parse(doc->text)).toJson().serialize()); });
 }
 

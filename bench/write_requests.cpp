@@ -22,8 +22,9 @@ int main(int argc, char** argv)
     {
         web::json::value message = web::json::value::object();
         message[_XPLATSTR("role")] = web::json::value::string(_XPLATSTR("user"));
-        message[_XPLATSTR("content")] = web::json::value::string(_XPLATSTR("Summarise document number ") + std::to_string(i)
-                                                                 + _XPLATSTR(" in three sentences, keeping every figure it gives."));
+        message[_XPLATSTR("content")] =
+            web::json::value::string(_XPLATSTR("Summarise document number ") + std::to_string(i)
+                                     + _XPLATSTR(" in three sentences, keeping every figure it gives."));
         web::json::value body = web::json::value::object();
         body[_XPLATSTR("model")] = web::json::value::string(_XPLATSTR("gpt-4o-mini"));
         body[_XPLATSTR("messages")] = web::json::value::array({message});
@@ -33,7 +34,7 @@ int main(int argc, char** argv)
     writer.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     // Fields: lines, bytes, seconds, peak RSS (KiB) -- bench/compare.py reads them.
-    std::printf("%zu %llu %.6f %ld\n", writer.requestCount(), static_cast<unsigned long long>(writer.byteCount()), seconds,
-                openai_batch::bench::peakRssKiB());
+    std::printf("%zu %llu %.6f %ld\n", writer.requestCount(), static_cast<unsigned long long>(writer.byteCount()),
+                seconds, openai_batch::bench::peakRssKiB());
     return 0;
 }

@@ -76,7 +76,8 @@ int main(int argc, char** argv)
     {
         for (const auto& line : batch.getErrors()->getData())
         {
-            std::cout << "  error " << line->getCode() << " at line " << line->getLine() << ": " << line->getMessage() << "\n";
+            std::cout << "  error " << line->getCode() << " at line " << line->getLine() << ": " << line->getMessage()
+                      << "\n";
         }
     }
     for (const auto& diagnostic : batch.getDiagnostics())

@@ -53,7 +53,11 @@ int main(int argc, char** argv)
                 {
                     const auto body = result.bodyJson();
                     std::cout << result.customId << ": "
-                              << body.at(_XPLATSTR("choices")).at(0).at(_XPLATSTR("message")).at(_XPLATSTR("content")).as_string()
+                              << body.at(_XPLATSTR("choices"))
+                                     .at(0)
+                                     .at(_XPLATSTR("message"))
+                                     .at(_XPLATSTR("content"))
+                                     .as_string()
                               << std::endl;
                 }
             }

@@ -66,7 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     }
     if (reread->toJson().serialize() != written.serialize())
     {
-        fail("toJson -> fromJson -> toJson changed the JSON", type, written.serialize() + "\n" + reread->toJson().serialize());
+        fail("toJson -> fromJson -> toJson changed the JSON", type,
+             written.serialize() + "\n" + reread->toJson().serialize());
     }
 
     try

@@ -9,7 +9,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     std::ostringstream out;
-    openai_batch::workflow::RequestFileWriter writer(out, "/v1/chat/completions", openai_batch::workflow::RequestFileLimits{5, 4096});
+    openai_batch::workflow::RequestFileWriter writer(out, "/v1/chat/completions",
+                                                     openai_batch::workflow::RequestFileLimits{5, 4096});
     std::string_view text(reinterpret_cast<const char*>(data), size);
     while (!text.empty())
     {

@@ -10,7 +10,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     std::istringstream file(std::string(reinterpret_cast<const char*>(data), size));
-    openai_batch::workflow::ResultFileReader reader(file, openai_batch::workflow::ResultFileReader::OnMalformedLine::Skip);
+    openai_batch::workflow::ResultFileReader reader(file,
+                                                    openai_batch::workflow::ResultFileReader::OnMalformedLine::Skip);
     openai_batch::workflow::BatchResult result;
     while (reader.next(result))
     {

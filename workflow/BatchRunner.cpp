@@ -82,7 +82,8 @@ void readResults(const std::string& path, BatchRun& run, std::unordered_set<std:
             run.succeeded.push_back(result.customId);
             continue;
         }
-        FailedRequest failed{result.customId, result.statusCode, result.errorCode.value_or(""), result.errorMessage.value_or("")};
+        FailedRequest failed{result.customId, result.statusCode, result.errorCode.value_or(""),
+                             result.errorMessage.value_or("")};
         if (!result.errorCode && !result.body.empty())
         {
             // An HTTP error: the body holds OpenAI's error object.
@@ -99,7 +100,8 @@ void readResults(const std::string& path, BatchRun& run, std::unordered_set<std:
 
 } // namespace
 
-BatchRun matchResults(const std::vector<std::string>& requestIds, const std::string& outputFile, const std::string& errorFile)
+BatchRun matchResults(const std::vector<std::string>& requestIds, const std::string& outputFile,
+                      const std::string& errorFile)
 {
     BatchRun run;
     run.outputFile = outputFile;
@@ -136,26 +138,29 @@ utility::string_t BatchRunner::newTag()
 
 pplx::task<std::shared_ptr<model::Batch>> BatchRunner::findTagged(const utility::string_t& tag, size_t limit) const
 {
-    return collectAll(batchPages(api::BatchApi(m_Client), 100, limit)).then([tag](std::vector<std::shared_ptr<model::Batch>> batches) {
-        for (const auto& batch : batches)
-        {
-            const auto& metadata = batch->getMetadata();
-            const auto found = metadata.find(utility::conversions::to_string_t(runTagKey));
-            if (found != metadata.end() && found->second == tag)
+    return collectAll(batchPages(api::BatchApi(m_Client), 100, limit))
+        .then([tag](std::vector<std::shared_ptr<model::Batch>> batches) {
+            for (const auto& batch : batches)
             {
-                return batch;
+                const auto& metadata = batch->getMetadata();
+                const auto found = metadata.find(utility::conversions::to_string_t(runTagKey));
+                if (found != metadata.end() && found->second == tag)
+                {
+                    return batch;
+                }
             }
-        }
-        return std::shared_ptr<model::Batch>();
-    });
+            return std::shared_ptr<model::Batch>();
+        });
 }
 
 pplx::task<std::shared_ptr<model::Batch>> BatchRunner::createOnce(std::shared_ptr<model::CreateBatchRequest> request,
-                                                                  utility::string_t tag, int attempts, WaitOptions pacing) const
+                                                                  utility::string_t tag, int attempts,
+                                                                  WaitOptions pacing) const
 {
     if (!request)
     {
-        return pplx::task_from_exception<std::shared_ptr<model::Batch>>(std::invalid_argument("createOnce: request must not be null"));
+        return pplx::task_from_exception<std::shared_ptr<model::Batch>>(
+            std::invalid_argument("createOnce: request must not be null"));
     }
     auto tagged = std::make_shared<model::CreateBatchRequest>(*request);
     auto metadata = tagged->getMetadata();
@@ -166,34 +171,36 @@ pplx::task<std::shared_ptr<model::Batch>> BatchRunner::createOnce(std::shared_pt
         pacing.sleep = api::RetryHooks::real().sleep;
     }
     const BatchRunner self = *this;
-    return api::BatchApi(m_SingleShotClient).createBatch(tagged).then([self, request, tag, attempts, pacing](
-                                                                           pplx::task<std::shared_ptr<model::Batch>> created) {
-        try
-        {
-            return pplx::task_from_result(created.get());
-        }
-        catch (...)
-        {
-            const auto failure = std::current_exception();
-            if (!answerMayBeLost(failure))
+    return api::BatchApi(m_SingleShotClient)
+        .createBatch(tagged)
+        .then([self, request, tag, attempts, pacing](pplx::task<std::shared_ptr<model::Batch>> created) {
+            try
             {
-                return pplx::task_from_exception<std::shared_ptr<model::Batch>>(failure);
+                return pplx::task_from_result(created.get());
             }
-            return self.findTagged(tag).then([self, request, tag, attempts, pacing, failure](std::shared_ptr<model::Batch> found) {
-                if (found)
-                {
-                    return pplx::task_from_result(found);
-                }
-                if (attempts <= 1)
+            catch (...)
+            {
+                const auto failure = std::current_exception();
+                if (!answerMayBeLost(failure))
                 {
                     return pplx::task_from_exception<std::shared_ptr<model::Batch>>(failure);
                 }
-                return pacing.sleep(pacing.firstInterval).then([self, request, tag, attempts, pacing] {
-                    return self.createOnce(request, tag, attempts - 1, pacing);
-                });
-            });
-        }
-    });
+                return self.findTagged(tag).then(
+                    [self, request, tag, attempts, pacing, failure](std::shared_ptr<model::Batch> found) {
+                        if (found)
+                        {
+                            return pplx::task_from_result(found);
+                        }
+                        if (attempts <= 1)
+                        {
+                            return pplx::task_from_exception<std::shared_ptr<model::Batch>>(failure);
+                        }
+                        return pacing.sleep(pacing.firstInterval).then([self, request, tag, attempts, pacing] {
+                            return self.createOnce(request, tag, attempts - 1, pacing);
+                        });
+                    });
+            }
+        });
 }
 
 pplx::task<BatchRun> BatchRunner::run(RunOptions options) const
@@ -222,7 +229,9 @@ pplx::task<BatchRun> BatchRunner::run(RunOptions options) const
     const BatchRunner self = *this;
     auto ids = std::make_shared<std::vector<std::string>>(std::move(check.customIds));
     api::FilesApi files(m_Client);
-    return files.createFile(model::HttpContent::fromFile(options.requestFile, _XPLATSTR("application/jsonl")), _XPLATSTR("batch"))
+    return files
+        .createFile(model::HttpContent::fromFile(options.requestFile, _XPLATSTR("application/jsonl")),
+                    _XPLATSTR("batch"))
         .then([self, options](std::shared_ptr<model::OpenAIFile> uploaded) {
             auto request = std::make_shared<model::CreateBatchRequest>();
             request->setInputFileId(uploaded->getId());
@@ -236,14 +245,16 @@ pplx::task<BatchRun> BatchRunner::run(RunOptions options) const
         })
         .then([self, options, ids](std::shared_ptr<model::Batch> batch) {
             const api::FilesApi files(self.m_Client);
-            const std::string base = options.outputDirectory + "/" + utility::conversions::to_utf8string(batch->getId());
+            const std::string base =
+                options.outputDirectory + "/" + utility::conversions::to_utf8string(batch->getId());
             const std::string output = batch->outputFileIdIsSet() ? base + "_output.jsonl" : std::string();
             const std::string errors = batch->errorFileIdIsSet() ? base + "_error.jsonl" : std::string();
             pplx::task<uint64_t> outputDone = output.empty() ? pplx::task_from_result<uint64_t>(0)
                                                              : files.downloadFileTo(batch->getOutputFileId(), output);
             return outputDone
                 .then([files, batch, errors](uint64_t) {
-                    return errors.empty() ? pplx::task_from_result<uint64_t>(0) : files.downloadFileTo(batch->getErrorFileId(), errors);
+                    return errors.empty() ? pplx::task_from_result<uint64_t>(0)
+                                          : files.downloadFileTo(batch->getErrorFileId(), errors);
                 })
                 .then([batch, ids, output, errors](uint64_t) {
                     BatchRun run = matchResults(*ids, output, errors);

@@ -21,11 +21,11 @@ namespace openai_batch::workflow {
 
 struct RunOptions
 {
-    std::string requestFile;           ///< a JSONL file of BatchRequestInput lines
-    std::string endpoint;              ///< every line's url, e.g. "/v1/chat/completions"
+    std::string requestFile; ///< a JSONL file of BatchRequestInput lines
+    std::string endpoint;    ///< every line's url, e.g. "/v1/chat/completions"
     std::string completionWindow = "24h";
     std::map<utility::string_t, utility::string_t> metadata; ///< at most 15 pairs: the run adds its tag
-    std::string outputDirectory;       ///< receives <batch id>_output.jsonl and <batch id>_error.jsonl
+    std::string outputDirectory; ///< receives <batch id>_output.jsonl and <batch id>_error.jsonl
     WaitOptions wait;
     /// How many times creating the batch is tried when its answer is lost (each after a look-up).
     int createAttempts = 3;
@@ -43,11 +43,11 @@ struct FailedRequest
 struct BatchRun
 {
     std::shared_ptr<model::Batch> batch;
-    std::string outputFile; ///< path of the downloaded output file; empty when the batch had none
-    std::string errorFile;  ///< path of the downloaded error file; empty when the batch had none
-    std::vector<std::string> succeeded;  ///< custom_ids with a 2xx response, in output-file order
-    std::vector<FailedRequest> failed;   ///< in output-file, then error-file order
-    std::vector<std::string> missing;    ///< custom_ids with no result at all, in request-file order
+    std::string outputFile;             ///< path of the downloaded output file; empty when the batch had none
+    std::string errorFile;              ///< path of the downloaded error file; empty when the batch had none
+    std::vector<std::string> succeeded; ///< custom_ids with a 2xx response, in output-file order
+    std::vector<FailedRequest> failed;  ///< in output-file, then error-file order
+    std::vector<std::string> missing;   ///< custom_ids with no result at all, in request-file order
 };
 
 class BatchRunner
@@ -82,6 +82,7 @@ private:
 };
 
 /// Matches the results in outputFile and errorFile (either may be empty: absent) to requestIds.
-BatchRun matchResults(const std::vector<std::string>& requestIds, const std::string& outputFile, const std::string& errorFile);
+BatchRun matchResults(const std::vector<std::string>& requestIds, const std::string& outputFile,
+                      const std::string& errorFile);
 
 } // namespace openai_batch::workflow

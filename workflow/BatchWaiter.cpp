@@ -18,7 +18,8 @@ struct WaitState
     std::shared_ptr<model::Batch> last;
 };
 
-bool sameCounts(const std::shared_ptr<model::BatchRequestCounts>& a, const std::shared_ptr<model::BatchRequestCounts>& b)
+bool sameCounts(const std::shared_ptr<model::BatchRequestCounts>& a,
+                const std::shared_ptr<model::BatchRequestCounts>& b)
 {
     return a == b || (a && b && *a == *b);
 }
@@ -40,7 +41,9 @@ pplx::task<void> pause(const WaitOptions& options, std::chrono::milliseconds del
     pplx::task_completion_event<void> cancelled;
     const auto registration = options.cancellation.register_callback([cancelled] { cancelled.set(); });
     auto token = options.cancellation;
-    return (slept || pplx::create_task(cancelled)).then([token, registration] { token.deregister_callback(registration); });
+    return (slept || pplx::create_task(cancelled)).then([token, registration] {
+        token.deregister_callback(registration);
+    });
 }
 
 pplx::task<std::shared_ptr<model::Batch>> poll(std::shared_ptr<WaitState> state)
@@ -62,18 +65,20 @@ pplx::task<std::shared_ptr<model::Batch>> poll(std::shared_ptr<WaitState> state)
         std::chrono::milliseconds delay = state->interval;
         if (const auto& timeout = state->options.timeout)
         {
-            const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(state->options.now() - state->started);
+            const auto elapsed =
+                std::chrono::duration_cast<std::chrono::milliseconds>(state->options.now() - state->started);
             if (elapsed >= *timeout)
             {
-                return pplx::task_from_exception<std::shared_ptr<model::Batch>>(BatchWaitTimeout(
-                    "waitForBatch: " + utility::conversions::to_utf8string(state->batchId) + " is still "
-                        + utility::conversions::to_utf8string(batch->getStatusString()) + " after "
-                        + std::to_string(elapsed.count()) + " ms",
-                    batch));
+                return pplx::task_from_exception<std::shared_ptr<model::Batch>>(
+                    BatchWaitTimeout("waitForBatch: " + utility::conversions::to_utf8string(state->batchId)
+                                         + " is still " + utility::conversions::to_utf8string(batch->getStatusString())
+                                         + " after " + std::to_string(elapsed.count()) + " ms",
+                                     batch));
             }
             delay = std::min(delay, *timeout - elapsed);
         }
-        const auto next = std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(state->interval.count()) * state->options.backoff));
+        const auto next = std::chrono::milliseconds(
+            static_cast<int64_t>(static_cast<double>(state->interval.count()) * state->options.backoff));
         state->interval = std::min(std::max(next, state->interval), state->options.maxInterval);
         return pause(state->options, delay).then([state] { return poll(state); });
     });
@@ -91,7 +96,8 @@ bool isTerminal(const model::Batch& batch)
 {
     using Status = model::Batch::StatusEnum;
     const Status status = batch.getStatus();
-    return status == Status::COMPLETED || status == Status::FAILED || status == Status::EXPIRED || status == Status::CANCELLED;
+    return status == Status::COMPLETED || status == Status::FAILED || status == Status::EXPIRED
+        || status == Status::CANCELLED;
 }
 
 pplx::task<std::shared_ptr<model::Batch>> waitForBatch(const api::BatchApi& api, const utility::string_t& batchId,
@@ -100,7 +106,9 @@ pplx::task<std::shared_ptr<model::Batch>> waitForBatch(const api::BatchApi& api,
     if (!options.sleep)
     {
         // A timer that the cancellation token stops, so a cancelled wait leaves nothing running.
-        options.sleep = [token = options.cancellation](std::chrono::milliseconds wait) { return api::delay(wait, token); };
+        options.sleep = [token = options.cancellation](std::chrono::milliseconds wait) {
+            return api::delay(wait, token);
+        };
     }
     if (!options.now)
     {
@@ -108,9 +116,11 @@ pplx::task<std::shared_ptr<model::Batch>> waitForBatch(const api::BatchApi& api,
     }
     if (batchId.empty())
     {
-        return pplx::task_from_exception<std::shared_ptr<model::Batch>>(std::invalid_argument("waitForBatch: batchId must not be empty"));
+        return pplx::task_from_exception<std::shared_ptr<model::Batch>>(
+            std::invalid_argument("waitForBatch: batchId must not be empty"));
     }
-    auto state = std::make_shared<WaitState>(WaitState{api, batchId, options, options.now(), options.firstInterval, nullptr});
+    auto state =
+        std::make_shared<WaitState>(WaitState{api, batchId, options, options.now(), options.firstInterval, nullptr});
     return poll(state);
 }
 

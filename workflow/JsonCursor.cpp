@@ -293,7 +293,8 @@ std::string_view JsonCursor::scanString(bool& hasEscapes)
         const char escaped = static_cast<char>(at[1]);
         if (escaped == 'u')
         {
-            if (end - at < 6 || hexValue(at[2]) < 0 || hexValue(at[3]) < 0 || hexValue(at[4]) < 0 || hexValue(at[5]) < 0)
+            if (end - at < 6 || hexValue(at[2]) < 0 || hexValue(at[3]) < 0 || hexValue(at[4]) < 0
+                || hexValue(at[5]) < 0)
             {
                 fail("invalid \\u escape");
             }
@@ -423,7 +424,8 @@ std::string JsonCursor::decode(std::string_view quoted)
             }
             i += 4;
             // A high surrogate followed by a low one is one code point; a lone half becomes U+FFFD.
-            if (unit >= 0xD800 && unit <= 0xDBFF && i + 6 < quoted.size() && quoted[i + 1] == '\\' && quoted[i + 2] == 'u')
+            if (unit >= 0xD800 && unit <= 0xDBFF && i + 6 < quoted.size() && quoted[i + 1] == '\\'
+                && quoted[i + 2] == 'u')
             {
                 uint32_t low = 0;
                 for (int k = 3; k <= 6; ++k)

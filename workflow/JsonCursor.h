@@ -53,7 +53,10 @@ public:
     /// Nesting deeper than this is refused rather than followed (JSON from outside is untrusted).
     static constexpr int maxDepth = 256;
 
-    explicit JsonCursor(std::string_view text) : m_Text(text) {}
+    explicit JsonCursor(std::string_view text)
+        : m_Text(text)
+    {
+    }
 
     /// The kind of the next value, without reading it.
     JsonKind peek();
@@ -61,8 +64,7 @@ public:
     JsonSpan readValue();
     /// Reads an object. For each member, onMember(key, *this) is called and must read the value with
     /// one of the read functions. Keys are decoded; the view is valid until the next read.
-    template <typename OnMember>
-    void readObject(OnMember&& onMember)
+    template <typename OnMember> void readObject(OnMember&& onMember)
     {
         enterObject();
         if (consumeIf('}'))
@@ -80,8 +82,7 @@ public:
     /// Like readObject, but a document that is valid JSON of another kind is refused with
     /// std::invalid_argument("expected a JSON object, got array"), broken JSON with its syntax error, and
     /// a key that appears twice with 'duplicate key "custom_id"': parsers disagree on which one counts.
-    template <typename OnMember>
-    void readTopLevelObject(OnMember&& onMember)
+    template <typename OnMember> void readTopLevelObject(OnMember&& onMember)
     {
         if (peek() != JsonKind::Object)
         {

@@ -19,8 +19,7 @@
 namespace openai_batch::workflow {
 
 /// One page as the pager needs it.
-template <typename Item>
-struct Page
+template <typename Item> struct Page
 {
     std::vector<std::shared_ptr<Item>> items;
     bool hasMore = false;
@@ -28,14 +27,16 @@ struct Page
 
 /// Walks a list endpoint page by page, passing `after` = the last id seen while the server says
 /// has_more. Nothing is fetched until next() is called; copies share their position.
-template <typename Item>
-class Pager
+template <typename Item> class Pager
 {
 public:
     using Fetch = std::function<pplx::task<Page<Item>>(boost::optional<utility::string_t> after)>;
 
     /// cap: stop after this many items in all (the last page is cut to fit).
-    Pager(Fetch fetch, std::optional<size_t> cap) : m_State(std::make_shared<State>(std::move(fetch), cap)) {}
+    Pager(Fetch fetch, std::optional<size_t> cap)
+        : m_State(std::make_shared<State>(std::move(fetch), cap))
+    {
+    }
 
     /// Whether every item (or cap of them) has been handed out.
     bool done() const { return m_State->done; }
@@ -57,7 +58,11 @@ public:
 private:
     struct State
     {
-        State(Fetch f, std::optional<size_t> c) : fetch(std::move(f)), cap(c) {}
+        State(Fetch f, std::optional<size_t> c)
+            : fetch(std::move(f))
+            , cap(c)
+        {
+        }
 
         Fetch fetch;
         std::optional<size_t> cap;
@@ -82,7 +87,8 @@ private:
             if (after && *after == last)
             {
                 // The server answered the same page again: stop rather than loop forever.
-                throw std::runtime_error("pagination did not advance past '" + utility::conversions::to_utf8string(last) + "'");
+                throw std::runtime_error("pagination did not advance past '" + utility::conversions::to_utf8string(last)
+                                         + "'");
             }
             after = last;
         }
@@ -91,7 +97,8 @@ private:
 };
 
 /// Batches, newest first, pageSize (1..100) per request.
-Pager<model::Batch> batchPages(const api::BatchApi& api, int64_t pageSize = 100, std::optional<size_t> cap = std::nullopt);
+Pager<model::Batch> batchPages(const api::BatchApi& api, int64_t pageSize = 100,
+                               std::optional<size_t> cap = std::nullopt);
 /// Files, optionally of one purpose, pageSize (1..10000) per request.
 Pager<model::OpenAIFile> filePages(const api::FilesApi& api, boost::optional<utility::string_t> purpose = boost::none,
                                    int64_t pageSize = 10000, std::optional<size_t> cap = std::nullopt);
@@ -110,8 +117,7 @@ pplx::task<void> drain(Pager<Item> pager, std::shared_ptr<std::vector<std::share
 } // namespace detail
 
 /// Every item the pager hands out, page after page.
-template <typename Item>
-pplx::task<std::vector<std::shared_ptr<Item>>> collectAll(Pager<Item> pager)
+template <typename Item> pplx::task<std::vector<std::shared_ptr<Item>>> collectAll(Pager<Item> pager)
 {
     auto all = std::make_shared<std::vector<std::shared_ptr<Item>>>();
     return detail::drain(pager, all).then([all] { return std::move(*all); });

@@ -23,7 +23,8 @@ RequestFields readRequestLine(std::string_view line)
     const auto string = [](JsonCursor& member, const char* name) {
         if (member.peek() != JsonKind::String)
         {
-            throw std::invalid_argument(std::string("/") + name + ": expected string, got " + jsonKindName(member.peek()));
+            throw std::invalid_argument(std::string("/") + name + ": expected string, got "
+                                        + jsonKindName(member.peek()));
         }
         return member.readString();
     };
@@ -54,8 +55,9 @@ RequestFields readRequestLine(std::string_view line)
             member.readValue();
         }
     });
-    for (const auto& [present, name] : {std::pair{!fields.customId.empty(), "custom_id"}, std::pair{!fields.method.empty(), "method"},
-                                        std::pair{!fields.url.empty(), "url"}, std::pair{fields.hasBody, "body"}})
+    for (const auto& [present, name] :
+         {std::pair{!fields.customId.empty(), "custom_id"}, std::pair{!fields.method.empty(), "method"},
+          std::pair{!fields.url.empty(), "url"}, std::pair{fields.hasBody, "body"}})
     {
         if (!present)
         {
@@ -110,8 +112,8 @@ RequestChecker::RequestChecker(std::string endpoint, RequestFileLimits limits)
 {
 }
 
-std::optional<std::string> RequestChecker::admit(const std::string& customId, std::string_view method, std::string_view url,
-                                                 uint64_t lineBytes, size_t lineNumber)
+std::optional<std::string> RequestChecker::admit(const std::string& customId, std::string_view method,
+                                                 std::string_view url, uint64_t lineBytes, size_t lineNumber)
 {
     if (customId.empty())
     {
@@ -199,7 +201,8 @@ void RequestFileWriter::add(const model::BatchRequestInput& request)
         refuse("/body: missing required property");
     }
     const std::string line = utility::conversions::to_utf8string(request.toJson().serialize());
-    append(utility::conversions::to_utf8string(request.getCustomId()), utility::conversions::to_utf8string(request.getMethodString()),
+    append(utility::conversions::to_utf8string(request.getCustomId()),
+           utility::conversions::to_utf8string(request.getMethodString()),
            utility::conversions::to_utf8string(request.getUrl()), line);
 }
 
@@ -225,7 +228,8 @@ void RequestFileWriter::addLine(std::string_view line)
     append(fields.customId, fields.method, fields.url, line);
 }
 
-void RequestFileWriter::append(const std::string& customId, std::string_view method, std::string_view url, std::string_view line)
+void RequestFileWriter::append(const std::string& customId, std::string_view method, std::string_view url,
+                               std::string_view line)
 {
     const size_t lineNumber = m_Checker.requestCount() + 1;
     if (const auto problem = m_Checker.admit(customId, method, url, line.size() + 1, lineNumber))
@@ -266,7 +270,8 @@ RequestFileCheck checkRequestFile(const std::string& path, const std::string& en
         try
         {
             const RequestFields fields = readRequestLine(line);
-            if (auto problem = checker.admit(fields.customId, fields.method, fields.url, line.size() + 1, lines.lineNumber()))
+            if (auto problem =
+                    checker.admit(fields.customId, fields.method, fields.url, line.size() + 1, lines.lineNumber()))
             {
                 problems.push_back(LineProblem{lines.lineNumber(), std::move(*problem)});
             }

@@ -95,7 +95,7 @@ private:
 /// What checkRequestFile found.
 struct RequestFileCheck
 {
-    std::vector<LineProblem> problems; ///< every problem the API would find, with its line number
+    std::vector<LineProblem> problems;  ///< every problem the API would find, with its line number
     std::vector<std::string> customIds; ///< the admitted requests' ids, in file order
 };
 

@@ -2,14 +2,12 @@
 
 #include "api/ApiException.h"
 
-
 namespace openai_batch::workflow {
 
 namespace {
 
 /// Reads a value that may be null: nothing for null, otherwise read(cursor).
-template <typename Read>
-auto readNullable(JsonCursor& cursor, Read read) -> std::optional<decltype(read(cursor))>
+template <typename Read> auto readNullable(JsonCursor& cursor, Read read) -> std::optional<decltype(read(cursor))>
 {
     if (cursor.peek() == JsonKind::Null)
     {
@@ -43,7 +41,8 @@ int64_t integerAt(JsonCursor& cursor, const char* path)
     }
     catch (const JsonSyntaxError&)
     {
-        throw std::invalid_argument(std::string(path) + ": expected integer, got a number that is not a 64-bit integer");
+        throw std::invalid_argument(std::string(path)
+                                    + ": expected integer, got a number that is not a 64-bit integer");
     }
 }
 
@@ -62,18 +61,21 @@ void readResponse(JsonCursor& cursor, BatchResult& result)
     cursor.readObject([&](std::string_view key, JsonCursor& inner) {
         if (key == "status_code")
         {
-            result.statusCode = readNullable(inner, [](JsonCursor& c) { return integerAt(c, "/response/status_code"); });
+            result.statusCode =
+                readNullable(inner, [](JsonCursor& c) { return integerAt(c, "/response/status_code"); });
         }
         else if (key == "request_id")
         {
-            result.requestId = readNullable(inner, [](JsonCursor& c) { return stringAt(c, "/response/request_id"); }).value_or("");
+            result.requestId =
+                readNullable(inner, [](JsonCursor& c) { return stringAt(c, "/response/request_id"); }).value_or("");
         }
         else if (key == "body")
         {
             const JsonSpan body = inner.readValue();
             if (body.kind != JsonKind::Object && body.kind != JsonKind::Null)
             {
-                throw std::invalid_argument(std::string("/response/body: expected object, got ") + jsonKindName(body.kind));
+                throw std::invalid_argument(std::string("/response/body: expected object, got ")
+                                            + jsonKindName(body.kind));
             }
             result.body = body.kind == JsonKind::Object ? body.text : std::string_view();
         }
@@ -92,11 +94,13 @@ void readError(JsonCursor& cursor, BatchResult& result)
     cursor.readObject([&](std::string_view key, JsonCursor& inner) {
         if (key == "code")
         {
-            result.errorCode = readNullable(inner, [](JsonCursor& c) { return stringAt(c, "/error/code"); }).value_or("");
+            result.errorCode =
+                readNullable(inner, [](JsonCursor& c) { return stringAt(c, "/error/code"); }).value_or("");
         }
         else if (key == "message")
         {
-            result.errorMessage = readNullable(inner, [](JsonCursor& c) { return stringAt(c, "/error/message"); }).value_or("");
+            result.errorMessage =
+                readNullable(inner, [](JsonCursor& c) { return stringAt(c, "/error/message"); }).value_or("");
         }
         else
         {

@@ -29,12 +29,12 @@ struct BatchResult
     size_t lineNumber = 0;
     std::string id;
     std::string customId;
-    std::optional<int64_t> statusCode; ///< response.status_code; empty when response is null
-    std::string requestId;             ///< response.request_id
-    std::string_view body;             ///< response.body as JSON text; empty when absent
+    std::optional<int64_t> statusCode;       ///< response.status_code; empty when response is null
+    std::string requestId;                   ///< response.request_id
+    std::string_view body;                   ///< response.body as JSON text; empty when absent
     std::optional<std::string> errorCode;    ///< error.code, for requests that failed without an HTTP response
     std::optional<std::string> errorMessage; ///< error.message
-    std::string_view line;             ///< the whole line, as read
+    std::string_view line;                   ///< the whole line, as read
 
     /// A 2xx response and no error object.
     bool succeeded() const;

@@ -16,7 +16,8 @@
 
 using namespace org::openapitools::client::model;
 
-static_assert(OPENAI_BATCH_VERSION_NUMBER == OPENAI_BATCH_VERSION_MAJOR * 10000 + OPENAI_BATCH_VERSION_MINOR * 100 + OPENAI_BATCH_VERSION_PATCH,
+static_assert(OPENAI_BATCH_VERSION_NUMBER
+                  == OPENAI_BATCH_VERSION_MAJOR * 10000 + OPENAI_BATCH_VERSION_MINOR * 100 + OPENAI_BATCH_VERSION_PATCH,
               "the version macros agree");
 
 int main(int argc, char** argv)
@@ -47,7 +48,9 @@ int main(int argc, char** argv)
     std::ostringstream requests;
     openai_batch::workflow::RequestFileWriter writer(requests, "/v1/embeddings");
     writer.add("r1", web::json::value::parse(_XPLATSTR(R"({"model": "m", "input": "x"})")));
-    const bool wrote = requests.str() == R"({"custom_id":"r1","method":"POST","url":"/v1/embeddings","body":{"input":"x","model":"m"}})" "\n";
+    const bool wrote = requests.str()
+        == R"({"custom_id":"r1","method":"POST","url":"/v1/embeddings","body":{"input":"x","model":"m"}})"
+           "\n";
     const bool versionMatches = argc < 2 || std::string(argv[1]) == OPENAI_BATCH_VERSION;
     const bool ok = read && batch.getStatus() == Batch::StatusEnum::FINALIZING && batch.getCreatedAt() == 4102444800
         && refused && emptyIdRefused && wrote && versionMatches;

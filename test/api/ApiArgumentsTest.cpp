@@ -19,8 +19,7 @@ struct RefusedCall
     const char* message;
 };
 
-template <typename T>
-pplx::task<void> ignoreResult(pplx::task<T> task)
+template <typename T> pplx::task<void> ignoreResult(pplx::task<T> task)
 {
     return task.then([](T) {});
 }
@@ -46,20 +45,28 @@ const RefusedCall REFUSED_CALLS[] = {
      "downloadFile: file_id must not be empty"},
     {"BatchLimitZero", [](BatchApi& b, FilesApi&) { return ignoreResult(b.listBatches(boost::none, int64_t{0})); },
      "listBatches: limit must be between 1 and 100, not 0"},
-    {"BatchLimitTooLarge", [](BatchApi& b, FilesApi&) { return ignoreResult(b.listBatches(boost::none, int64_t{101})); },
+    {"BatchLimitTooLarge",
+     [](BatchApi& b, FilesApi&) { return ignoreResult(b.listBatches(boost::none, int64_t{101})); },
      "listBatches: limit must be between 1 and 100, not 101"},
     {"FileLimitTooLarge",
-     [](BatchApi&, FilesApi& f) { return ignoreResult(f.listFiles(boost::none, int64_t{10001}, boost::none, boost::none)); },
+     [](BatchApi&, FilesApi& f) {
+         return ignoreResult(f.listFiles(boost::none, int64_t{10001}, boost::none, boost::none));
+     },
      "listFiles: limit must be between 1 and 10000, not 10001"},
     {"FileLimitNegative",
-     [](BatchApi&, FilesApi& f) { return ignoreResult(f.listFiles(boost::none, int64_t{-5}, boost::none, boost::none)); },
+     [](BatchApi&, FilesApi& f) {
+         return ignoreResult(f.listFiles(boost::none, int64_t{-5}, boost::none, boost::none));
+     },
      "listFiles: limit must be between 1 and 10000, not -5"},
     {"NullCreateRequest", [](BatchApi& b, FilesApi&) { return ignoreResult(b.createBatch(nullptr)); },
      "createBatch: createBatchRequest must not be null"},
-    {"InvalidCreateRequest", [](BatchApi& b, FilesApi&) { return ignoreResult(b.createBatch(requestWithoutEndpoint())); },
+    {"InvalidCreateRequest",
+     [](BatchApi& b, FilesApi&) { return ignoreResult(b.createBatch(requestWithoutEndpoint())); },
      "createBatch: CreateBatchRequest is invalid: /endpoint: missing required property"},
     {"MissingFile",
-     [](BatchApi&, FilesApi& f) { return ignoreResult(f.createFile(HttpContent::fromFile("/no/such/requests.jsonl"), "batch")); },
+     [](BatchApi&, FilesApi& f) {
+         return ignoreResult(f.createFile(HttpContent::fromFile("/no/such/requests.jsonl"), "batch"));
+     },
      "createFile: file cannot read '/no/such/requests.jsonl'"},
     {"NullFile", [](BatchApi&, FilesApi& f) { return ignoreResult(f.createFile(nullptr, "batch")); },
      "createFile: file must not be null"},
@@ -95,7 +102,9 @@ TEST_P(ApiArguments, AreRefusedBeforeSending)
 }
 
 INSTANTIATE_TEST_SUITE_P(Calls, ApiArguments, ::testing::ValuesIn(REFUSED_CALLS),
-                         [](const ::testing::TestParamInfo<RefusedCall>& info) { return std::string(info.param.name); });
+                         [](const ::testing::TestParamInfo<RefusedCall>& info) {
+                             return std::string(info.param.name);
+                         });
 
 TEST_F(LoopbackApiTest, HeaderValuesWithLineBreaksAreRefusedWithoutShowingThem)
 {
@@ -109,7 +118,8 @@ TEST_F(LoopbackApiTest, HeaderValuesWithLineBreaksAreRefusedWithoutShowingThem)
     }
     catch (const std::invalid_argument& error)
     {
-        EXPECT_STREQ(error.what(), "ApiConfiguration: header 'Authorization' has an empty name or a line break in its name or value");
+        EXPECT_STREQ(error.what(),
+                     "ApiConfiguration: header 'Authorization' has an empty name or a line break in its name or value");
     }
     EXPECT_TRUE(server.requests().empty());
 }
@@ -125,9 +135,10 @@ TEST_F(LoopbackApiTest, PlainHttpToAHostThatIsNotLoopbackIsRefusedBeforeAnything
     }
     catch (const std::invalid_argument& error)
     {
-        EXPECT_STREQ(error.what(), "ApiConfiguration: base URL 'http://api.example.invalid/v1' is plain http to a host that is "
-                                   "not loopback, so the API key would cross the network unencrypted; use https, or "
-                                   "setAllowInsecureHttp(true) to accept that");
+        EXPECT_STREQ(error.what(),
+                     "ApiConfiguration: base URL 'http://api.example.invalid/v1' is plain http to a host that is "
+                     "not loopback, so the API key would cross the network unencrypted; use https, or "
+                     "setAllowInsecureHttp(true) to accept that");
         EXPECT_EQ(std::string(error.what()).find(TEST_API_KEY), std::string::npos);
     }
 }
@@ -135,7 +146,8 @@ TEST_F(LoopbackApiTest, PlainHttpToAHostThatIsNotLoopbackIsRefusedBeforeAnything
 TEST(ApiConfigurationValidate, AcceptsHttpsAndLoopbackHttpAndAnExplicitOptIn)
 {
     ApiConfiguration configuration;
-    for (const char* url : {"https://api.openai.com/v1", "http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:9/v1"})
+    for (const char* url :
+         {"https://api.openai.com/v1", "http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:9/v1"})
     {
         configuration.setBaseUrl(url);
         EXPECT_NO_THROW(configuration.validate()) << url;
@@ -158,9 +170,10 @@ TEST(ApiConfigurationValidate, CertificateVerificationOffIsRefusedUnlessChosenOu
     }
     catch (const std::invalid_argument& error)
     {
-        EXPECT_STREQ(error.what(), "ApiConfiguration: certificate verification is off for 'https://api.openai.com/v1', so the "
-                                   "API key would go to whoever answers; turn it back on, or setAllowInsecureHttp(true) to "
-                                   "accept that");
+        EXPECT_STREQ(error.what(),
+                     "ApiConfiguration: certificate verification is off for 'https://api.openai.com/v1', so the "
+                     "API key would go to whoever answers; turn it back on, or setAllowInsecureHttp(true) to "
+                     "accept that");
     }
     configuration.setBaseUrl("https://127.0.0.1:8443/v1"); // a local test server with its own certificate
     EXPECT_NO_THROW(configuration.validate());

@@ -14,8 +14,7 @@ class ApiClientTest : public LoopbackApiTest
 protected:
     BatchApi api{client};
 
-    template <typename Exception>
-    Exception failureOf(pplx::task<std::shared_ptr<Batch>> task)
+    template <typename Exception> Exception failureOf(pplx::task<std::shared_ptr<Batch>> task)
     {
         try
         {
@@ -70,21 +69,23 @@ TEST_P(HttpErrors, BecomeApiExceptionWithStatusRequestIdAndParsedError)
     EXPECT_EQ(error.getError()->param, "batch_id");
     EXPECT_EQ(error.getError()->code, c.expectedCode);
     EXPECT_NE(error.getBody().find("Something about batch_1"), std::string::npos);
-    EXPECT_EQ(std::string(error.what()), "retrieveBatch: HTTP " + std::to_string(c.status) + ": Something about batch_1"
-                                             + (*c.expectedCode ? std::string(" (code ") + c.expectedCode + ")" : "")
-                                             + " [x-request-id req_" + std::to_string(c.status) + "]");
+    EXPECT_EQ(std::string(error.what()),
+              "retrieveBatch: HTTP " + std::to_string(c.status) + ": Something about batch_1"
+                  + (*c.expectedCode ? std::string(" (code ") + c.expectedCode + ")" : "") + " [x-request-id req_"
+                  + std::to_string(c.status) + "]");
     EXPECT_EQ(std::string(error.what()).find(TEST_API_KEY), std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(Statuses, HttpErrors,
-                         ::testing::Values(ErrorCase{400, "invalid_request_error", "null", ""},
-                                           ErrorCase{401, "invalid_request_error", "\"invalid_api_key\"", "invalid_api_key"},
-                                           ErrorCase{404, "invalid_request_error", "null", ""},
-                                           ErrorCase{500, "server_error", "42", "42"}));
+INSTANTIATE_TEST_SUITE_P(
+    Statuses, HttpErrors,
+    ::testing::Values(ErrorCase{400, "invalid_request_error", "null", ""},
+                      ErrorCase{401, "invalid_request_error", "\"invalid_api_key\"", "invalid_api_key"},
+                      ErrorCase{404, "invalid_request_error", "null", ""}, ErrorCase{500, "server_error", "42", "42"}));
 
 TEST_F(ApiClientTest, ClientErrorsAreNotRetried)
 {
-    server.enqueueJson(400, R"({"error": {"message": "bad", "type": "invalid_request_error", "param": null, "code": null}})");
+    server.enqueueJson(
+        400, R"({"error": {"message": "bad", "type": "invalid_request_error", "param": null, "code": null}})");
     failureOf<ApiException>(api.retrieveBatch("batch_1"));
     EXPECT_EQ(server.requests().size(), 1u);
     EXPECT_TRUE(sleeps.waits().empty());
@@ -92,8 +93,9 @@ TEST_F(ApiClientTest, ClientErrorsAreNotRetried)
 
 TEST_F(ApiClientTest, RateLimitIsRetriedAfterTheWaitTheServerAsksFor)
 {
-    server.enqueueJson(429, R"({"error": {"message": "slow down", "type": "requests", "param": null, "code": "rate_limit_exceeded"}})",
-                       {{"Retry-After", "1"}});
+    server.enqueueJson(
+        429, R"({"error": {"message": "slow down", "type": "requests", "param": null, "code": "rate_limit_exceeded"}})",
+        {{"Retry-After", "1"}});
     server.enqueueJson(200, batchJson());
 
     const auto batch = api.retrieveBatch("batch_abc123").get();
@@ -107,7 +109,8 @@ TEST_F(ApiClientTest, ServerErrorsStopAfterTheConfiguredRetries)
 {
     for (int i = 0; i < 5; ++i)
     {
-        server.enqueueJson(503, R"({"error": {"message": "overloaded", "type": "server_error", "param": null, "code": null}})");
+        server.enqueueJson(
+            503, R"({"error": {"message": "overloaded", "type": "server_error", "param": null, "code": null}})");
     }
     const auto error = failureOf<ApiException>(api.retrieveBatch("batch_1"));
 
@@ -128,7 +131,8 @@ TEST_F(ApiClientTest, ZeroRetriesSendsOnce)
 
 TEST_F(ApiClientTest, ANonJsonSuccessBodyIsAClearError)
 {
-    server.enqueue(CannedResponse::text(200, "<html>gateway</html>", {{"Content-Type", "text/html"}, {"x-request-id", "req_html"}}));
+    server.enqueue(CannedResponse::text(200, "<html>gateway</html>",
+                                        {{"Content-Type", "text/html"}, {"x-request-id", "req_html"}}));
     const auto error = failureOf<ApiResponseException>(api.retrieveBatch("batch_1"));
 
     EXPECT_EQ(error.getStatus(), 200);
@@ -136,7 +140,9 @@ TEST_F(ApiClientTest, ANonJsonSuccessBodyIsAClearError)
     EXPECT_EQ(error.getBody(), "<html>gateway</html>");
     ASSERT_EQ(error.problems().size(), 1u);
     EXPECT_EQ(error.problems()[0].message.rfind("not valid JSON", 0), 0u) << error.problems()[0].message;
-    EXPECT_EQ(std::string(error.what()).rfind("retrieveBatch: the HTTP 200 response is not a Batch; /: not valid JSON: ", 0), 0u)
+    EXPECT_EQ(
+        std::string(error.what()).rfind("retrieveBatch: the HTTP 200 response is not a Batch; /: not valid JSON: ", 0),
+        0u)
         << error.what();
 }
 
@@ -149,8 +155,9 @@ TEST_F(ApiClientTest, AWrongTypedSuccessBodyNamesEveryMismatch)
     ASSERT_EQ(error.problems().size(), 2u);
     EXPECT_EQ(error.problems()[0].toString(), "/created_at: expected integer, got string");
     EXPECT_EQ(error.problems()[1].toString(), "/id: expected string, got integer");
-    EXPECT_STREQ(error.what(), "retrieveBatch: the HTTP 200 response is not a Batch; "
-                               "/created_at: expected integer, got string; /id: expected string, got integer");
+    EXPECT_STREQ(error.what(),
+                 "retrieveBatch: the HTTP 200 response is not a Batch; "
+                 "/created_at: expected integer, got string; /id: expected string, got integer");
 }
 
 TEST_F(ApiClientTest, JsonNestedTooDeepIsRefusedUnparsed)
@@ -185,9 +192,9 @@ TEST_F(ApiClientTest, TheNestingLimitIgnoresBracketsInStrings)
     EXPECT_FALSE(nestsDeeperThan(std::string(256, '[') + std::string(256, ']'), 256));
     EXPECT_TRUE(nestsDeeperThan(std::string(257, '['), 256));
     EXPECT_FALSE(nestsDeeperThan(R"({"q": "\"[[[[", "n": [[1]]})", 3)); // an escaped quote does not end the string
-    EXPECT_FALSE(nestsDeeperThan(R"({"q": "\\\"[[[[", "n": 1})", 2));  // nor one after an escaped backslash
-    EXPECT_TRUE(nestsDeeperThan(R"({"q": "x\\", "n": [[[1]]]})", 3));   // an escaped backslash does not escape the quote
-    EXPECT_FALSE(nestsDeeperThan(R"({"q": "[[[[)", 2));                   // unterminated: left to the parser
+    EXPECT_FALSE(nestsDeeperThan(R"({"q": "\\\"[[[[", "n": 1})", 2));   // nor one after an escaped backslash
+    EXPECT_TRUE(nestsDeeperThan(R"({"q": "x\\", "n": [[[1]]]})", 3)); // an escaped backslash does not escape the quote
+    EXPECT_FALSE(nestsDeeperThan(R"({"q": "[[[[)", 2));               // unterminated: left to the parser
 }
 
 TEST_F(ApiClientTest, AnArrayWhereAnObjectBelongsIsRefused)
@@ -209,7 +216,8 @@ TEST_F(ApiClientTest, AServerThatNeverAnswersTimesOut)
 
     EXPECT_TRUE(error.isTimeout()) << error.what();
     EXPECT_EQ(error.getAttempts(), 1);
-    EXPECT_STREQ(error.what(), "retrieveBatch: no response before the timeout (nothing received or sent for the timeout)");
+    EXPECT_STREQ(error.what(),
+                 "retrieveBatch: no response before the timeout (nothing received or sent for the timeout)");
 }
 
 TEST_F(ApiClientTest, ARefusedConnectionIsRetriedThenReported)

@@ -22,7 +22,8 @@ inline const char* const TEST_API_KEY = "sk-test-0123456789abcdef";
 class RecordedSleeps
 {
 public:
-    org::openapitools::client::api::RetryHooks hooks(std::chrono::system_clock::time_point now = std::chrono::system_clock::now())
+    org::openapitools::client::api::RetryHooks hooks(
+        std::chrono::system_clock::time_point now = std::chrono::system_clock::now())
     {
         org::openapitools::client::api::RetryHooks hooks;
         hooks.sleep = [this](std::chrono::milliseconds delay) {
@@ -74,10 +75,7 @@ protected:
     }
 
     /// Applies changes made to configuration after the client was created.
-    void reconfigure()
-    {
-        client->setConfiguration(configuration);
-    }
+    void reconfigure() { client->setConfiguration(configuration); }
 
     LoopbackServer server;
     RecordedSleeps sleeps;
@@ -89,7 +87,8 @@ protected:
 inline std::string batchJson(const std::string& id = "batch_abc123", const std::string& status = "validating")
 {
     return R"({"id": ")" + id + R"(", "object": "batch", "endpoint": "/v1/chat/completions", "errors": null,
-        "input_file_id": "file-abc123", "completion_window": "24h", "status": ")" + status + R"(",
+        "input_file_id": "file-abc123", "completion_window": "24h", "status": ")"
+        + status + R"(",
         "output_file_id": null, "error_file_id": null, "created_at": 1711471533, "in_progress_at": null,
         "expires_at": 1711557933, "finalizing_at": null, "completed_at": null, "failed_at": null,
         "expired_at": null, "cancelling_at": null, "cancelled_at": null,

@@ -102,15 +102,13 @@ TEST_P(BatchIdEncoding, KeepsTheIdInsideItsPathSegment)
     EXPECT_EQ(onlyRequest().target, GetParam().target);
 }
 
-INSTANTIATE_TEST_SUITE_P(HostileIds, BatchIdEncoding,
-                         ::testing::Values(EncodedId{"../files", "/v1/batches/..%2Ffiles"},
-                                           EncodedId{"a/b?c", "/v1/batches/a%2Fb%3Fc"},
-                                           EncodedId{"..", "/v1/batches/%2E%2E"},
-                                           EncodedId{"x#y", "/v1/batches/x%23y"},
-                                           EncodedId{"100%", "/v1/batches/100%25"},
-                                           EncodedId{"a b&c=d", "/v1/batches/a%20b%26c%3Dd"},
-                                           EncodedId{std::string("batch\0/..", 9), "/v1/batches/batch%00%2F.."},
-                                           EncodedId{"line\r\nX-Injected: 1", "/v1/batches/line%0D%0AX-Injected%3A%201"}));
+INSTANTIATE_TEST_SUITE_P(
+    HostileIds, BatchIdEncoding,
+    ::testing::Values(EncodedId{"../files", "/v1/batches/..%2Ffiles"}, EncodedId{"a/b?c", "/v1/batches/a%2Fb%3Fc"},
+                      EncodedId{"..", "/v1/batches/%2E%2E"}, EncodedId{"x#y", "/v1/batches/x%23y"},
+                      EncodedId{"100%", "/v1/batches/100%25"}, EncodedId{"a b&c=d", "/v1/batches/a%20b%26c%3Dd"},
+                      EncodedId{std::string("batch\0/..", 9), "/v1/batches/batch%00%2F.."},
+                      EncodedId{"line\r\nX-Injected: 1", "/v1/batches/line%0D%0AX-Injected%3A%201"}));
 
 TEST_F(BatchApiTest, CancelBatchPostsWithoutABody)
 {
@@ -126,8 +124,9 @@ TEST_F(BatchApiTest, CancelBatchPostsWithoutABody)
 
 TEST_F(BatchApiTest, ListBatchesEncodesItsQuery)
 {
-    server.enqueueJson(200, R"({"object": "list", "data": [)" + batchJson("batch_1") + "," + batchJson("batch_2")
-                                + R"(], "first_id": "batch_1", "last_id": "batch_2", "has_more": true})");
+    server.enqueueJson(200,
+                       R"({"object": "list", "data": [)" + batchJson("batch_1") + "," + batchJson("batch_2")
+                           + R"(], "first_id": "batch_1", "last_id": "batch_2", "has_more": true})");
     const auto page = api.listBatches(utility::string_t("batch 0&x=1"), int64_t{2}).get();
 
     EXPECT_EQ(onlyRequest().target, "/v1/batches?after=batch%200%26x%3D1&limit=2");

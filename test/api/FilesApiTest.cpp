@@ -25,10 +25,7 @@ public:
     ~ScratchFile() { std::filesystem::remove(m_Path); }
     const std::string& path() const { return m_Path; }
 
-    void write(const std::string& bytes) const
-    {
-        std::ofstream(m_Path, std::ios::binary) << bytes;
-    }
+    void write(const std::string& bytes) const { std::ofstream(m_Path, std::ios::binary) << bytes; }
     std::string read() const
     {
         std::ifstream in(m_Path, std::ios::binary);
@@ -102,8 +99,9 @@ TEST_F(FilesApiTest, CreateFileStreamsAMultipartBodyByteForByte)
     EXPECT_EQ(request.header("Content-Length"), std::to_string(request.body.size()));
     const auto parts = splitMultipart(request.body, contentType.substr(prefix.size()));
     ASSERT_EQ(parts.size(), 2u);
-    EXPECT_EQ(parts[0].headers, "Content-Disposition: form-data; name=\"file\"; filename=\"" + std::to_string(::getpid())
-                                    + "-requests.jsonl\"\r\nContent-Type: application/jsonl");
+    EXPECT_EQ(parts[0].headers,
+              "Content-Disposition: form-data; name=\"file\"; filename=\"" + std::to_string(::getpid())
+                  + "-requests.jsonl\"\r\nContent-Type: application/jsonl");
     EXPECT_TRUE(parts[0].data == content) << "the uploaded bytes differ from the file";
     EXPECT_EQ(parts[1].headers, "Content-Disposition: form-data; name=\"purpose\"");
     EXPECT_EQ(parts[1].data, "batch");
@@ -122,7 +120,8 @@ TEST_F(FilesApiTest, CreateFileSendsAStreamFromItsCurrentPosition)
     api.createFile(content, "batch").get();
 
     const auto request = onlyRequest();
-    const std::string boundary = request.header("Content-Type").substr(std::string("multipart/form-data; boundary=").size());
+    const std::string boundary =
+        request.header("Content-Type").substr(std::string("multipart/form-data; boundary=").size());
     const auto parts = splitMultipart(request.body, boundary);
     ASSERT_EQ(parts.size(), 2u);
     EXPECT_EQ(parts[0].data, "{\"custom_id\": \"1\"}\n");
@@ -134,7 +133,8 @@ TEST_F(FilesApiTest, ARetriedUploadSendsTheWholeFileAgain)
 {
     ScratchFile upload("retry.jsonl");
     upload.write("line one\nline two\n");
-    server.enqueueJson(503, R"({"error": {"message": "overloaded", "type": "server_error", "param": null, "code": null}})");
+    server.enqueueJson(503,
+                       R"({"error": {"message": "overloaded", "type": "server_error", "param": null, "code": null}})");
     server.enqueueJson(200, fileJson());
 
     api.createFile(HttpContent::fromFile(upload.path()), "batch").get();
@@ -149,7 +149,8 @@ TEST_F(FilesApiTest, ARetriedUploadSendsTheWholeFileAgain)
 class ForwardOnlyBuffer : public std::streambuf
 {
 public:
-    explicit ForwardOnlyBuffer(std::string data) : m_Data(std::move(data))
+    explicit ForwardOnlyBuffer(std::string data)
+        : m_Data(std::move(data))
     {
         setg(m_Data.data(), m_Data.data(), m_Data.data() + m_Data.size());
     }
@@ -161,7 +162,12 @@ private:
 class ForwardOnlyStream : public std::istream
 {
 public:
-    explicit ForwardOnlyStream(std::string data) : std::istream(nullptr), m_Buffer(std::move(data)) { rdbuf(&m_Buffer); }
+    explicit ForwardOnlyStream(std::string data)
+        : std::istream(nullptr)
+        , m_Buffer(std::move(data))
+    {
+        rdbuf(&m_Buffer);
+    }
 
 private:
     ForwardOnlyBuffer m_Buffer;
@@ -202,8 +208,9 @@ TEST_F(FilesApiTest, RetrieveAndDeleteFileUseTheFilePath)
 TEST_F(FilesApiTest, ListFilesSendsEveryParameterInSpecOrder)
 {
     server.enqueueJson(200, R"({"object": "list", "data": [)" + fileJson() + R"(], "has_more": false})");
-    const auto page = api.listFiles(utility::string_t("batch"), int64_t{10000}, utility::string_t("asc"),
-                                    utility::string_t("file-0")).get();
+    const auto page =
+        api.listFiles(utility::string_t("batch"), int64_t{10000}, utility::string_t("asc"), utility::string_t("file-0"))
+            .get();
 
     EXPECT_EQ(onlyRequest().target, "/v1/files?purpose=batch&limit=10000&order=asc&after=file-0");
     ASSERT_EQ(page->getData().size(), 1u);

@@ -75,7 +75,8 @@ TEST_F(HostileResponseTest, IntegersNoFieldCanHoldAreRefusedAtTheirPath)
         {"-1e400", "/created_at: expected integer, got number"},
         {"1.5", "/created_at: expected integer, got number"},
         {"9223372036854775808", "/created_at: integer 9223372036854775808 is out of range for int64"},
-        {"18446744073709551616", "/created_at: expected integer, got number"}, // past uint64: cpprestsdk makes it a double
+        {"18446744073709551616",
+         "/created_at: expected integer, got number"}, // past uint64: cpprestsdk makes it a double
     };
     for (const auto& [number, problem] : cases)
     {
@@ -87,7 +88,8 @@ TEST_F(HostileResponseTest, IntegersNoFieldCanHoldAreRefusedAtTheirPath)
 TEST_F(HostileResponseTest, NegativeAndExtremeTimestampsAreKeptAsSent)
 {
     // The spec sets no minimum: a timestamp before 1970 is odd but representable, and is not altered.
-    for (const int64_t seconds : {int64_t{-1}, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()})
+    for (const int64_t seconds :
+         {int64_t{-1}, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()})
     {
         answerWithCreatedAt(std::to_string(seconds));
         EXPECT_EQ(batches.retrieveBatch("batch_abc123").get()->getCreatedAt(), seconds);
@@ -125,7 +127,8 @@ TEST(TryParseJson, FindsAKeyGivenTwiceWhetherOrNotCpprestsdkSortsObjects)
         std::string problem;
         EXPECT_FALSE(tryParseJson(R"({"b": 1, "a": {"y": 1, "x": 2, "y": 3}, "c": 0})", problem)) << keepOrder;
         EXPECT_EQ(problem, "ambiguous JSON: the key at /a/y appears twice in its object") << keepOrder;
-        EXPECT_TRUE(tryParseJson(R"({"b": 1, "a": {"y": 1, "x": 2}, "c": [{"k": 1}, {"k": 2}]})", problem)) << keepOrder;
+        EXPECT_TRUE(tryParseJson(R"({"b": 1, "a": {"y": 1, "x": 2}, "c": [{"k": 1}, {"k": 2}]})", problem))
+            << keepOrder;
     }
     web::json::keep_object_element_order(false);
 }
@@ -147,7 +150,9 @@ TEST_F(HostileResponseTest, AnErrorThatEchoesTheKeyDoesNotCarryItIntoTheExceptio
     const std::string key = TEST_API_KEY;
     for (int attempt = 0; attempt < 3; ++attempt)
     {
-        server.enqueueJson(401, R"({"error": {"message": "Incorrect API key provided: )" + key + R"(", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}})",
+        server.enqueueJson(401,
+                           R"({"error": {"message": "Incorrect API key provided: )" + key
+                               + R"(", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}})",
                            {{"x-echo-authorization", "Bearer " + key}});
     }
     try
@@ -157,7 +162,8 @@ TEST_F(HostileResponseTest, AnErrorThatEchoesTheKeyDoesNotCarryItIntoTheExceptio
     }
     catch (const ApiException& error)
     {
-        std::string everything = std::string(error.what()) + error.getBody() + utility::conversions::to_utf8string(error.getError()->message);
+        std::string everything = std::string(error.what()) + error.getBody()
+            + utility::conversions::to_utf8string(error.getError()->message);
         for (const auto& header : error.getHeaders())
         {
             everything += utility::conversions::to_utf8string(header.first + ": " + header.second);

@@ -194,15 +194,17 @@ void LoopbackServer::answer(web::http::http_request request, const CannedRespons
     }
     if (canned.bodyFile.empty())
     {
-        response.set_body(canned.body, response.headers().content_type().empty() ? "text/plain" : response.headers().content_type());
+        response.set_body(canned.body,
+                          response.headers().content_type().empty() ? "text/plain" : response.headers().content_type());
         request.reply(response);
         return;
     }
     const auto size = std::filesystem::file_size(canned.bodyFile);
-    concurrency::streams::fstream::open_istream(canned.bodyFile).then([request, response, size](concurrency::streams::istream file) mutable {
-        response.set_body(file, size, "application/octet-stream");
-        return request.reply(response);
-    });
+    concurrency::streams::fstream::open_istream(canned.bodyFile)
+        .then([request, response, size](concurrency::streams::istream file) mutable {
+            response.set_body(file, size, "application/octet-stream");
+            return request.reply(response);
+        });
 }
 
 } // namespace testing_support

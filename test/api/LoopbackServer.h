@@ -34,7 +34,7 @@ struct CannedResponse
     web::http::status_code status = 200;
     std::map<std::string, std::string> headers;
     std::string body;
-    std::string bodyFile;     ///< when set, the body is streamed from this file
+    std::string bodyFile; ///< when set, the body is streamed from this file
     /// When set, the body is sent as these pieces, each after trickleDelay (chunked transfer).
     std::vector<std::string> trickle;
     std::chrono::milliseconds trickleDelay{0};

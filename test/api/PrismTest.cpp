@@ -53,8 +53,8 @@ public:
                 ::dup2(fileno(log), STDERR_FILENO);
             }
             const std::string port = std::to_string(m_Port);
-            ::execl(PRISM_EXECUTABLE, PRISM_EXECUTABLE, "mock", "--host", "127.0.0.1", "--port", port.c_str(), "--errors",
-                    OPENAPI_SPEC, static_cast<char*>(nullptr));
+            ::execl(PRISM_EXECUTABLE, PRISM_EXECUTABLE, "mock", "--host", "127.0.0.1", "--port", port.c_str(),
+                    "--errors", OPENAPI_SPEC, static_cast<char*>(nullptr));
             std::_Exit(127);
         }
         for (int waited = 0; waited < 600 && !acceptsConnections(m_Port); ++waited)
@@ -158,7 +158,8 @@ TEST_F(PrismTest, CreateFile)
     content->setFileName("requests.jsonl");
     content->setContentType("application/jsonl");
     content->setData(std::make_shared<std::istringstream>(
-        R"({"custom_id": "r1", "method": "POST", "url": "/v1/embeddings", "body": {"model": "m", "input": "x"}})" "\n"));
+        R"({"custom_id": "r1", "method": "POST", "url": "/v1/embeddings", "body": {"model": "m", "input": "x"}})"
+        "\n"));
     const auto file = files->createFile(content, "batch").get();
     EXPECT_TRUE(file->idIsSet());
 }
@@ -175,8 +176,10 @@ TEST_F(PrismTest, DeleteFile)
 
 TEST_F(PrismTest, ListFiles)
 {
-    const auto page = files->listFiles(utility::string_t("batch"), int64_t{10000}, utility::string_t("asc"),
-                                       utility::string_t("file-abc123")).get();
+    const auto page = files
+                          ->listFiles(utility::string_t("batch"), int64_t{10000}, utility::string_t("asc"),
+                                      utility::string_t("file-abc123"))
+                          .get();
     EXPECT_TRUE(page->objectIsSet());
 }
 

@@ -63,12 +63,14 @@ bool readRequest(int fd, std::string& buffer, RawRequest& request)
     while (lineEnd != std::string::npos && lineEnd < head.size())
     {
         const size_t next = head.find("\r\n", lineEnd + 2);
-        const std::string line = head.substr(lineEnd + 2, next == std::string::npos ? std::string::npos : next - lineEnd - 2);
+        const std::string line =
+            head.substr(lineEnd + 2, next == std::string::npos ? std::string::npos : next - lineEnd - 2);
         const size_t colon = line.find(':');
         if (colon != std::string::npos)
         {
             std::string name = line.substr(0, colon);
-            std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            std::transform(name.begin(), name.end(), name.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
             request.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
         }
         lineEnd = next;
@@ -160,7 +162,8 @@ void RawHttpServer::serve(int fd)
         {
             break; // drop the connection: the client never gets an answer
         }
-        const std::string response = "HTTP/1.1 " + std::to_string(reply->status) + " X\r\nContent-Type: " + reply->contentType
+        const std::string response = "HTTP/1.1 " + std::to_string(reply->status)
+            + " X\r\nContent-Type: " + reply->contentType
             + "\r\nContent-Length: " + reply->declaredLength.value_or(std::to_string(reply->body.size()))
             + "\r\nx-request-id: req_raw\r\n\r\n" + reply->body;
         if (!sendAll(fd, response) || reply->declaredLength)

@@ -57,8 +57,9 @@ TEST(RetryPolicy, BacksOffExponentiallyUpToTheMaximum)
     {
         waits.push_back(*retryDelay(options, retry, status(500), NOW, 0.0));
     }
-    EXPECT_EQ(waits, (std::vector<milliseconds>{milliseconds(500), milliseconds(1000), milliseconds(2000),
-                                                milliseconds(4000), milliseconds(8000), milliseconds(8000)}));
+    EXPECT_EQ(waits,
+              (std::vector<milliseconds>{milliseconds(500), milliseconds(1000), milliseconds(2000), milliseconds(4000),
+                                         milliseconds(8000), milliseconds(8000)}));
 }
 
 TEST(RetryPolicy, JitterShortensTheBackoffByAtMostAQuarter)

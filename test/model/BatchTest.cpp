@@ -41,7 +41,8 @@ TEST(BatchPresence, SetEmptyStringZeroAndEmptyMapAreWritten)
     batch.setCreatedAt(0);
     batch.setMetadata({});
     EXPECT_TRUE(batch.isSet());
-    EXPECT_EQ(R"({"output_file_id":"","created_at":0,"metadata":{}})", utility::conversions::to_utf8string(batch.toJson().serialize()));
+    EXPECT_EQ(R"({"output_file_id":"","created_at":0,"metadata":{}})",
+              utility::conversions::to_utf8string(batch.toJson().serialize()));
 }
 
 TEST(BatchPresence, UnsetClearsValueAndFlag)
@@ -110,7 +111,8 @@ TEST(BatchJson, MissingRequiredPropertyIsReportedAndTheRestIsRead)
     json.erase(_XPLATSTR("created_at"));
     Batch batch;
     EXPECT_FALSE(batch.fromJson(json));
-    EXPECT_EQ((std::vector<std::string>{"/id: missing required property", "/created_at: missing required property"}), fixtures::messagesOf(batch));
+    EXPECT_EQ((std::vector<std::string>{"/id: missing required property", "/created_at: missing required property"}),
+              fixtures::messagesOf(batch));
     EXPECT_EQ(Batch::StatusEnum::COMPLETED, batch.getStatus());
     EXPECT_EQ(1711493163, batch.getCompletedAt());
 }
@@ -122,7 +124,8 @@ TEST(BatchJson, TimestampAfter2038Survives)
     Batch batch;
     ASSERT_TRUE(batch.fromJson(json));
     EXPECT_EQ(int64_t{4102444800}, batch.getExpiresAt());
-    EXPECT_EQ("4102444800", utility::conversions::to_utf8string(batch.toJson().at(_XPLATSTR("expires_at")).serialize()));
+    EXPECT_EQ("4102444800",
+              utility::conversions::to_utf8string(batch.toJson().at(_XPLATSTR("expires_at")).serialize()));
 }
 
 TEST(BatchJson, UnknownStatusIsKeptAndWrittenBack)
@@ -144,7 +147,11 @@ TEST(BatchJson, UnknownKeysAreKeptAndWrittenBack)
     EXPECT_EQ("gpt-5-2025-08-07", batch.getAdditionalProperties().at(_XPLATSTR("model")).as_string());
     const auto written = batch.toJson();
     EXPECT_EQ(2000, written.at(_XPLATSTR("usage")).at(_XPLATSTR("total_tokens")).as_integer());
-    EXPECT_EQ(1024, written.at(_XPLATSTR("usage")).at(_XPLATSTR("input_tokens_details")).at(_XPLATSTR("cached_tokens")).as_integer());
+    EXPECT_EQ(1024,
+              written.at(_XPLATSTR("usage"))
+                  .at(_XPLATSTR("input_tokens_details"))
+                  .at(_XPLATSTR("cached_tokens"))
+                  .as_integer());
 }
 
 TEST(BatchJson, ReadingReplacesEveryPreviousValue)
@@ -218,7 +225,8 @@ std::pair<web::json::value*, utility::string_t> locate(web::json::value& root, c
     {
         return {&root, utility::conversions::to_string_t(property)};
     }
-    return {&root[utility::conversions::to_string_t(property.substr(0, slash))], utility::conversions::to_string_t(property.substr(slash + 1))};
+    return {&root[utility::conversions::to_string_t(property.substr(0, slash))],
+            utility::conversions::to_string_t(property.substr(slash + 1))};
 }
 
 TEST_P(BatchWrongType, ReportsThePathAndReadsTheRest)
@@ -241,29 +249,29 @@ TEST_P(BatchWrongType, ReportsThePathAndReadsTheRest)
 
 INSTANTIATE_TEST_SUITE_P(
     EveryProperty, BatchWrongType,
-    testing::Values(
-        WrongType{"id", "7", "/id: expected string, got integer"},
-        WrongType{"object", "true", "/object: expected string, got boolean"},
-        WrongType{"endpoint", "[]", "/endpoint: expected string, got array"},
-        WrongType{"errors", "\"none\"", "/errors: expected object, got string"},
-        WrongType{"input_file_id", "{}", "/input_file_id: expected string, got object"},
-        WrongType{"completion_window", "24", "/completion_window: expected string, got integer"},
-        WrongType{"status", "1.5", "/status: expected string, got number"},
-        WrongType{"output_file_id", "false", "/output_file_id: expected string, got boolean"},
-        WrongType{"error_file_id", "[1]", "/error_file_id: expected string, got array"},
-        WrongType{"created_at", "\"1711471533\"", "/created_at: expected integer, got string"},
-        WrongType{"in_progress_at", "1711471538.5", "/in_progress_at: expected integer, got number"},
-        WrongType{"expires_at", "true", "/expires_at: expected integer, got boolean"},
-        WrongType{"finalizing_at", "{}", "/finalizing_at: expected integer, got object"},
-        WrongType{"completed_at", "[]", "/completed_at: expected integer, got array"},
-        WrongType{"failed_at", "\"x\"", "/failed_at: expected integer, got string"},
-        WrongType{"expired_at", "9223372036854775808", "/expired_at: integer 9223372036854775808 is out of range for int64"},
-        WrongType{"cancelling_at", "1e400", "/cancelling_at: expected integer, got number"},
-        WrongType{"cancelled_at", "\"\"", "/cancelled_at: expected integer, got string"},
-        WrongType{"request_counts", "[]", "/request_counts: expected object, got array"},
-        WrongType{"request_counts/total", "\"100\"", "/request_counts/total: expected integer, got string"},
-        WrongType{"metadata", "\"k=v\"", "/metadata: expected object, got string"},
-        WrongType{"metadata/customer_id", "5", "/metadata/customer_id: expected string, got integer"}),
+    testing::Values(WrongType{"id", "7", "/id: expected string, got integer"},
+                    WrongType{"object", "true", "/object: expected string, got boolean"},
+                    WrongType{"endpoint", "[]", "/endpoint: expected string, got array"},
+                    WrongType{"errors", "\"none\"", "/errors: expected object, got string"},
+                    WrongType{"input_file_id", "{}", "/input_file_id: expected string, got object"},
+                    WrongType{"completion_window", "24", "/completion_window: expected string, got integer"},
+                    WrongType{"status", "1.5", "/status: expected string, got number"},
+                    WrongType{"output_file_id", "false", "/output_file_id: expected string, got boolean"},
+                    WrongType{"error_file_id", "[1]", "/error_file_id: expected string, got array"},
+                    WrongType{"created_at", "\"1711471533\"", "/created_at: expected integer, got string"},
+                    WrongType{"in_progress_at", "1711471538.5", "/in_progress_at: expected integer, got number"},
+                    WrongType{"expires_at", "true", "/expires_at: expected integer, got boolean"},
+                    WrongType{"finalizing_at", "{}", "/finalizing_at: expected integer, got object"},
+                    WrongType{"completed_at", "[]", "/completed_at: expected integer, got array"},
+                    WrongType{"failed_at", "\"x\"", "/failed_at: expected integer, got string"},
+                    WrongType{"expired_at", "9223372036854775808",
+                              "/expired_at: integer 9223372036854775808 is out of range for int64"},
+                    WrongType{"cancelling_at", "1e400", "/cancelling_at: expected integer, got number"},
+                    WrongType{"cancelled_at", "\"\"", "/cancelled_at: expected integer, got string"},
+                    WrongType{"request_counts", "[]", "/request_counts: expected object, got array"},
+                    WrongType{"request_counts/total", "\"100\"", "/request_counts/total: expected integer, got string"},
+                    WrongType{"metadata", "\"k=v\"", "/metadata: expected object, got string"},
+                    WrongType{"metadata/customer_id", "5", "/metadata/customer_id: expected string, got integer"}),
     [](const testing::TestParamInfo<WrongType>& info) {
         std::string name = info.param.property;
         for (auto& c : name)

@@ -30,8 +30,7 @@ void PrintTo(const Fixture& value, std::ostream* os)
     *os << value.name;
 }
 
-template <typename T>
-std::function<std::unique_ptr<ModelBase>()> model()
+template <typename T> std::function<std::unique_ptr<ModelBase>()> model()
 {
     return [] { return std::make_unique<T>(); };
 }
@@ -60,22 +59,21 @@ TEST_P(FixtureRoundTrip, ReadsItsOwnOutputIntoAnEqualModel)
               utility::conversions::to_utf8string(second->toJson().serialize()));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    BatchApiFacts, FixtureRoundTrip,
-    testing::Values(
-        Fixture{"CompletedBatch", fixtures::kCompletedBatch, model<Batch>()},
-        Fixture{"NewBatchWithNulls", fixtures::kNewBatch, model<Batch>()},
-        Fixture{"FailedBatch", fixtures::kFailedBatch, model<Batch>()},
-        Fixture{"BatchWith2026Fields", fixtures::kBatchWithModelAndUsage, model<Batch>()},
-        Fixture{"ListPage", fixtures::kListPage, model<ListBatchesResponse>()},
-        Fixture{"File", fixtures::kFile, model<OpenAIFile>()},
-        Fixture{"DeletedFile", fixtures::kDeletedFile, model<DeleteFileResponse>()},
-        Fixture{"FileList", fixtures::kFileList, model<ListFilesResponse>()},
-        Fixture{"InputLine1", fixtures::kInputLine1, model<BatchRequestInput>()},
-        Fixture{"InputLine2", fixtures::kInputLine2, model<BatchRequestInput>()},
-        Fixture{"OutputLine", fixtures::kOutputLine, model<BatchRequestOutput>()},
-        Fixture{"ErrorLine", fixtures::kErrorLine, model<BatchRequestOutput>()}),
-    [](const testing::TestParamInfo<Fixture>& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(BatchApiFacts, FixtureRoundTrip,
+                         testing::Values(Fixture{"CompletedBatch", fixtures::kCompletedBatch, model<Batch>()},
+                                         Fixture{"NewBatchWithNulls", fixtures::kNewBatch, model<Batch>()},
+                                         Fixture{"FailedBatch", fixtures::kFailedBatch, model<Batch>()},
+                                         Fixture{"BatchWith2026Fields", fixtures::kBatchWithModelAndUsage,
+                                                 model<Batch>()},
+                                         Fixture{"ListPage", fixtures::kListPage, model<ListBatchesResponse>()},
+                                         Fixture{"File", fixtures::kFile, model<OpenAIFile>()},
+                                         Fixture{"DeletedFile", fixtures::kDeletedFile, model<DeleteFileResponse>()},
+                                         Fixture{"FileList", fixtures::kFileList, model<ListFilesResponse>()},
+                                         Fixture{"InputLine1", fixtures::kInputLine1, model<BatchRequestInput>()},
+                                         Fixture{"InputLine2", fixtures::kInputLine2, model<BatchRequestInput>()},
+                                         Fixture{"OutputLine", fixtures::kOutputLine, model<BatchRequestOutput>()},
+                                         Fixture{"ErrorLine", fixtures::kErrorLine, model<BatchRequestOutput>()}),
+                         [](const testing::TestParamInfo<Fixture>& info) { return std::string(info.param.name); });
 
 TEST(FixtureTypedAccess, CompletedBatchExposesEveryField)
 {
@@ -109,7 +107,15 @@ TEST(FixtureTypedAccess, OutputAndErrorLinesExposeResponseAndError)
     BatchRequestOutput output;
     ASSERT_TRUE(output.fromJson(fixtures::parse(fixtures::kOutputLine)));
     EXPECT_EQ(200, output.getResponse()->getStatusCode());
-    EXPECT_EQ("2 + 2 equals 4.", output.getResponse()->getBody()->getJson().at(_XPLATSTR("choices")).at(0).at(_XPLATSTR("message")).at(_XPLATSTR("content")).as_string());
+    EXPECT_EQ("2 + 2 equals 4.",
+              output.getResponse()
+                  ->getBody()
+                  ->getJson()
+                  .at(_XPLATSTR("choices"))
+                  .at(0)
+                  .at(_XPLATSTR("message"))
+                  .at(_XPLATSTR("content"))
+                  .as_string());
     EXPECT_FALSE(output.errorIsSet());
 
     BatchRequestOutput error;

@@ -11,7 +11,8 @@
 
 namespace fixtures {
 
-inline const char* const kCompletedBatch = R"({"id": "batch_abc123", "object": "batch", "endpoint": "/v1/completions", "errors": null,
+inline const char* const kCompletedBatch =
+    R"({"id": "batch_abc123", "object": "batch", "endpoint": "/v1/completions", "errors": null,
  "input_file_id": "file-abc123", "completion_window": "24h", "status": "completed",
  "output_file_id": "file-cvaTdG", "error_file_id": "file-HOWS94", "created_at": 1711471533,
  "in_progress_at": 1711471538, "expires_at": 1711557933, "finalizing_at": 1711493133,
@@ -19,7 +20,8 @@ inline const char* const kCompletedBatch = R"({"id": "batch_abc123", "object": "
  "cancelled_at": null, "request_counts": {"total": 100, "completed": 95, "failed": 5},
  "metadata": {"customer_id": "user_123456789", "batch_description": "Nightly eval job"}})";
 
-inline const char* const kNewBatch = R"({"id": "batch_abc123", "object": "batch", "endpoint": "/v1/chat/completions", "errors": null,
+inline const char* const kNewBatch =
+    R"({"id": "batch_abc123", "object": "batch", "endpoint": "/v1/chat/completions", "errors": null,
  "input_file_id": "file-abc123", "completion_window": "24h", "status": "validating",
  "output_file_id": null, "error_file_id": null, "created_at": 1714508499, "in_progress_at": null,
  "expires_at": 1714536634, "completed_at": null, "failed_at": null, "expired_at": null,
@@ -34,32 +36,40 @@ inline const char* const kFailedBatch = R"({"id": "batch_def456", "object": "bat
  "request_counts": {"total": 0, "completed": 0, "failed": 0}})";
 
 // The 2026-08 additions on a batch; the 2025-04 model keeps them as unknown keys.
-inline const char* const kBatchWithModelAndUsage = R"({"id": "batch_abc123", "object": "batch", "endpoint": "/v1/responses",
+inline const char* const kBatchWithModelAndUsage =
+    R"({"id": "batch_abc123", "object": "batch", "endpoint": "/v1/responses",
  "model": "gpt-5-2025-08-07", "input_file_id": "file-abc123", "completion_window": "24h", "status": "completed",
  "created_at": 1711471533,
  "usage": {"input_tokens": 1500, "input_tokens_details": {"cached_tokens": 1024},
            "output_tokens": 500, "output_tokens_details": {"reasoning_tokens": 300}, "total_tokens": 2000}})";
 
-inline const char* const kListPage = R"({"object": "list", "data": [{"id": "batch_abc123", "object": "batch", "endpoint": "/v1/completions",
+inline const char* const kListPage =
+    R"({"object": "list", "data": [{"id": "batch_abc123", "object": "batch", "endpoint": "/v1/completions",
  "input_file_id": "file-abc123", "completion_window": "24h", "status": "completed", "created_at": 1711471533,
  "request_counts": {"total": 100, "completed": 95, "failed": 5}}, {"id": "batch_abc456", "object": "batch",
  "endpoint": "/v1/chat/completions", "input_file_id": "file-abc456", "completion_window": "24h",
  "status": "in_progress", "created_at": 1711471540}],
  "first_id": "batch_abc123", "last_id": "batch_abc456", "has_more": true})";
 
-inline const char* const kFile = R"({"id": "file-abc123", "object": "file", "bytes": 120000, "created_at": 1677610602, "expires_at": 1680202602, "filename": "batchinput.jsonl", "purpose": "batch"})";
+inline const char* const kFile =
+    R"({"id": "file-abc123", "object": "file", "bytes": 120000, "created_at": 1677610602, "expires_at": 1680202602, "filename": "batchinput.jsonl", "purpose": "batch"})";
 
 inline const char* const kDeletedFile = R"({"id": "file-abc123", "object": "file", "deleted": true})";
 
-inline const char* const kFileList = R"({"object": "list", "data": [{"id": "file-abc123", "object": "file", "bytes": 120000, "created_at": 1677610602, "expires_at": 1680202602, "filename": "batchinput.jsonl", "purpose": "batch"}], "first_id": "file-abc123", "last_id": "file-abc123", "has_more": false})";
+inline const char* const kFileList =
+    R"({"object": "list", "data": [{"id": "file-abc123", "object": "file", "bytes": 120000, "created_at": 1677610602, "expires_at": 1680202602, "filename": "batchinput.jsonl", "purpose": "batch"}], "first_id": "file-abc123", "last_id": "file-abc123", "has_more": false})";
 
-inline const char* const kInputLine1 = R"({"custom_id": "request-1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini", "messages": [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": "Hello world!"}], "max_tokens": 1000}})";
+inline const char* const kInputLine1 =
+    R"({"custom_id": "request-1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini", "messages": [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": "Hello world!"}], "max_tokens": 1000}})";
 
-inline const char* const kInputLine2 = R"({"custom_id": "request-2", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "What is 2+2?"}]}})";
+inline const char* const kInputLine2 =
+    R"({"custom_id": "request-2", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "What is 2+2?"}]}})";
 
-inline const char* const kOutputLine = R"({"id": "batch_req_123", "custom_id": "request-2", "response": {"status_code": 200, "request_id": "req_123", "body": {"id": "chatcmpl-123", "object": "chat.completion", "created": 1711652795, "model": "gpt-4o-mini", "choices": [{"index": 0, "message": {"role": "assistant", "content": "2 + 2 equals 4."}, "logprobs": null, "finish_reason": "stop"}], "usage": {"prompt_tokens": 22, "completion_tokens": 8, "total_tokens": 30}, "system_fingerprint": "fp_123"}}, "error": null})";
+inline const char* const kOutputLine =
+    R"({"id": "batch_req_123", "custom_id": "request-2", "response": {"status_code": 200, "request_id": "req_123", "body": {"id": "chatcmpl-123", "object": "chat.completion", "created": 1711652795, "model": "gpt-4o-mini", "choices": [{"index": 0, "message": {"role": "assistant", "content": "2 + 2 equals 4."}, "logprobs": null, "finish_reason": "stop"}], "usage": {"prompt_tokens": 22, "completion_tokens": 8, "total_tokens": 30}, "system_fingerprint": "fp_123"}}, "error": null})";
 
-inline const char* const kErrorLine = R"({"id": "batch_req_456", "custom_id": "request-3", "response": null, "error": {"code": "batch_expired", "message": "This request could not be executed before the completion window expired."}})";
+inline const char* const kErrorLine =
+    R"({"id": "batch_req_456", "custom_id": "request-3", "response": null, "error": {"code": "batch_expired", "message": "This request could not be executed before the completion window expired."}})";
 
 inline web::json::value parse(const std::string& text)
 {
@@ -119,7 +129,8 @@ inline std::string canonical(const web::json::value& json)
         bool first = true;
         for (const auto& field : sorted.as_object())
         {
-            text += (first ? "\"" : ",\"") + utility::conversions::to_utf8string(field.first) + "\":" + canonical(field.second);
+            text += (first ? "\"" : ",\"") + utility::conversions::to_utf8string(field.first)
+                + "\":" + canonical(field.second);
             first = false;
         }
         return text + "}";

@@ -39,14 +39,13 @@ TEST_P(ModelBaseNotAnObject, ReturnsFalseWithARootDiagnostic)
     EXPECT_FALSE(batch.idIsSet());
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EveryJsonType, ModelBaseNotAnObject,
-    testing::Values(NotAnObject{"Array", "[1, 2]", "/: expected object, got array"},
-                    NotAnObject{"String", "\"batch\"", "/: expected object, got string"},
-                    NotAnObject{"Number", "12", "/: expected object, got integer"},
-                    NotAnObject{"Null", "null", "/: expected object, got null"},
-                    NotAnObject{"Boolean", "true", "/: expected object, got boolean"}),
-    [](const testing::TestParamInfo<NotAnObject>& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(EveryJsonType, ModelBaseNotAnObject,
+                         testing::Values(NotAnObject{"Array", "[1, 2]", "/: expected object, got array"},
+                                         NotAnObject{"String", "\"batch\"", "/: expected object, got string"},
+                                         NotAnObject{"Number", "12", "/: expected object, got integer"},
+                                         NotAnObject{"Null", "null", "/: expected object, got null"},
+                                         NotAnObject{"Boolean", "true", "/: expected object, got boolean"}),
+                         [](const testing::TestParamInfo<NotAnObject>& info) { return std::string(info.param.name); });
 
 TEST(ModelBaseDiagnostics, PathsGoThroughArraysAndNestedModels)
 {
@@ -69,7 +68,8 @@ TEST(ModelBaseDiagnostics, ArrayElementsOfTheWrongTypeAreSkippedAndReported)
     ListBatchesResponse page;
     EXPECT_FALSE(page.fromJson(json));
     ASSERT_EQ(1u, page.getDiagnostics().size());
-    EXPECT_EQ("/data/2: expected object, got string", utility::conversions::to_utf8string(page.getDiagnostics()[0].toString()));
+    EXPECT_EQ("/data/2: expected object, got string",
+              utility::conversions::to_utf8string(page.getDiagnostics()[0].toString()));
     EXPECT_EQ(2u, page.getData().size());
 }
 
@@ -97,7 +97,8 @@ TEST(ModelBaseObject, FreeFormBodyMustBeAnObject)
     json[_XPLATSTR("body")] = web::json::value::string(_XPLATSTR("{}"));
     BatchRequestInput input;
     EXPECT_FALSE(input.fromJson(json));
-    EXPECT_EQ("/body: expected object, got string", utility::conversions::to_utf8string(input.getDiagnostics()[0].toString()));
+    EXPECT_EQ("/body: expected object, got string",
+              utility::conversions::to_utf8string(input.getDiagnostics()[0].toString()));
     EXPECT_FALSE(input.bodyIsSet());
 }
 

@@ -37,7 +37,8 @@ TEST(Multipart, BadJsonPartIsReported)
     form->add(part);
     Batch batch;
     EXPECT_FALSE(batch.fromMultiPart(form, _XPLATSTR("")));
-    EXPECT_EQ("/request_counts: multipart part is not valid JSON", utility::conversions::to_utf8string(batch.getDiagnostics()[0].toString()));
+    EXPECT_EQ("/request_counts: multipart part is not valid JSON",
+              utility::conversions::to_utf8string(batch.getDiagnostics()[0].toString()));
 }
 
 TEST(Multipart, WritesPartsWithQuotedNamesAndTheClosingBoundary)

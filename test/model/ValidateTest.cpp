@@ -50,14 +50,18 @@ TEST(Validate, AcceptsACompleteRequest)
     request.setMetadata(pairs(16));
     EXPECT_NO_THROW(request.validate());
     const std::string json = utility::conversions::to_utf8string(request.toJson().serialize());
-    EXPECT_EQ(0u, json.find(R"({"input_file_id":"file-abc123","endpoint":"/v1/chat/completions","completion_window":"24h","metadata":{)"));
+    EXPECT_EQ(
+        0u,
+        json.find(
+            R"({"input_file_id":"file-abc123","endpoint":"/v1/chat/completions","completion_window":"24h","metadata":{)"));
 }
 
 TEST(Validate, ReportsEveryMissingRequiredProperty)
 {
     CreateBatchRequest request;
     request.setEndpoint(CreateBatchRequest::EndpointEnum::V1_EMBEDDINGS);
-    EXPECT_EQ("CreateBatchRequest is invalid: /input_file_id: missing required property; /completion_window: missing required property",
+    EXPECT_EQ("CreateBatchRequest is invalid: /input_file_id: missing required property; /completion_window: missing "
+              "required property",
               validationMessage(request));
 }
 
@@ -93,16 +97,20 @@ TEST(Validate, MetadataAllowsAtMost16Pairs)
 TEST(Validate, MetadataKeysHaveAtMost64Characters)
 {
     auto request = validRequest();
-    request.setMetadata({{utility::string_t(64, _XPLATSTR('k')), _XPLATSTR("ok")}, {utility::string_t(65, _XPLATSTR('x')), _XPLATSTR("too long a key")}});
-    EXPECT_EQ("CreateBatchRequest is invalid: /metadata/" + std::string(65, 'x') + ": key is 65 characters, at most 64 allowed",
+    request.setMetadata({{utility::string_t(64, _XPLATSTR('k')), _XPLATSTR("ok")},
+                         {utility::string_t(65, _XPLATSTR('x')), _XPLATSTR("too long a key")}});
+    EXPECT_EQ("CreateBatchRequest is invalid: /metadata/" + std::string(65, 'x')
+                  + ": key is 65 characters, at most 64 allowed",
               validationMessage(request));
 }
 
 TEST(Validate, MetadataValuesHaveAtMost512Characters)
 {
     auto request = validRequest();
-    request.setMetadata({{_XPLATSTR("fits"), utility::string_t(512, _XPLATSTR('v'))}, {_XPLATSTR("long"), utility::string_t(513, _XPLATSTR('v'))}});
-    EXPECT_EQ("CreateBatchRequest is invalid: /metadata/long: value is 513 characters, at most 512 allowed", validationMessage(request));
+    request.setMetadata({{_XPLATSTR("fits"), utility::string_t(512, _XPLATSTR('v'))},
+                         {_XPLATSTR("long"), utility::string_t(513, _XPLATSTR('v'))}});
+    EXPECT_EQ("CreateBatchRequest is invalid: /metadata/long: value is 513 characters, at most 512 allowed",
+              validationMessage(request));
 }
 
 TEST(Validate, LengthsCountCharactersNotBytes)
@@ -126,7 +134,8 @@ TEST(Validate, LooksIntoNestedModels)
     auto metadata = batch.getMetadata();
     metadata[_XPLATSTR("x")] = utility::string_t(600, _XPLATSTR('v'));
     batch.setMetadata(metadata);
-    EXPECT_EQ("Batch is invalid: /request_counts/total: missing required property; /metadata/x: value is 600 characters, at most 512 allowed",
+    EXPECT_EQ("Batch is invalid: /request_counts/total: missing required property; /metadata/x: value is 600 "
+              "characters, at most 512 allowed",
               validationMessage(batch));
 }
 

@@ -31,8 +31,9 @@ class LocalBatchServerTest : public ::testing::Test
 {
 protected:
     LocalBatchServerTest()
-        : directory(std::filesystem::temp_directory_path() / ("local-server-" + std::to_string(::getpid()) + "-"
-                                                               + ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+        : directory(std::filesystem::temp_directory_path()
+                    / ("local-server-" + std::to_string(::getpid()) + "-"
+                       + ::testing::UnitTest::GetInstance()->current_test_info()->name()))
     {
         std::filesystem::remove_all(directory);
         std::filesystem::create_directories(directory / "run");
@@ -82,9 +83,13 @@ protected:
         for (size_t i = 0; i < count; ++i)
         {
             const std::string id = "r" + std::to_string(i);
-            writer.add(id, endpoint == "/v1/embeddings"
-                               ? web::json::value::parse(R"({"model": "text-embedding-3-small", "input": "text )" + id + R"("})")
-                               : web::json::value::parse(R"({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello )" + id + R"("}]})"));
+            writer.add(
+                id,
+                endpoint == "/v1/embeddings"
+                    ? web::json::value::parse(R"({"model": "text-embedding-3-small", "input": "text )" + id + R"("})")
+                    : web::json::value::parse(
+                        R"({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello )" + id
+                        + R"("}]})"));
         }
         writer.finish();
         return path;
@@ -154,7 +159,8 @@ std::vector<BatchResult> resultsOf(const std::string& path)
 TEST_F(LocalBatchServerTest, RunsAChatCompletionsBatchToTheEnd)
 {
     start(server::Pacing{milliseconds(30), milliseconds(5), milliseconds(24 * 3600 * 1000)});
-    const auto run = BatchRunner(client).run(runOptions(requestFile("/v1/chat/completions", 12), "/v1/chat/completions")).get();
+    const auto run =
+        BatchRunner(client).run(runOptions(requestFile("/v1/chat/completions", 12), "/v1/chat/completions")).get();
 
     EXPECT_EQ(run.batch->getStatus(), model::Batch::StatusEnum::COMPLETED);
     EXPECT_EQ(run.succeeded.size(), 12u);
@@ -184,8 +190,12 @@ TEST_F(LocalBatchServerTest, RunsAnEmbeddingsBatchWithDeterministicVectors)
     ASSERT_TRUE(again.next(result));
     const auto vector = result.bodyJson().at("data").at(0).at("embedding");
     EXPECT_EQ(vector.size(), 8u);
-    EXPECT_EQ(server::respond("/v1/embeddings", web::json::value::parse(R"({"model": "m", "input": "text )" + result.customId + R"("})"), "x")
-                  .body.at("data").at(0).at("embedding"),
+    EXPECT_EQ(server::respond("/v1/embeddings",
+                              web::json::value::parse(R"({"model": "m", "input": "text )" + result.customId + R"("})"),
+                              "x")
+                  .body.at("data")
+                  .at(0)
+                  .at("embedding"),
               vector);
 }
 
@@ -193,9 +203,12 @@ TEST_F(LocalBatchServerTest, AnInvalidInputFileFailsTheBatchWithLineNumbers)
 {
     start();
     const std::string path = (directory / "bad.jsonl").string();
-    std::ofstream(path) << R"({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", "messages": []}})" "\n"
-                        << "not json\n"
-                        << R"({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {}})" "\n";
+    std::ofstream(path)
+        << R"({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", "messages": []}})"
+           "\n"
+        << "not json\n"
+        << R"({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {}})"
+           "\n";
     const std::string id = createBatchFrom(path);
 
     const auto failed = waitUntil(id, [](const model::Batch& b) { return b.getStatusString() == "failed"; });
@@ -212,7 +225,8 @@ TEST_F(LocalBatchServerTest, CancelMidRunKeepsPartialResults)
 {
     start(server::Pacing{milliseconds(0), milliseconds(40), milliseconds(24 * 3600 * 1000)});
     const std::string id = createBatchFrom(requestFile("/v1/chat/completions", 40));
-    waitUntil(id, [](const model::Batch& b) { return b.getRequestCounts() && b.getRequestCounts()->getCompleted() >= 3; });
+    waitUntil(id,
+              [](const model::Batch& b) { return b.getRequestCounts() && b.getRequestCounts()->getCompleted() >= 3; });
 
     api::BatchApi batches(client);
     EXPECT_EQ(batches.cancelBatch(id).get()->getStatusString(), "cancelling");
@@ -233,7 +247,8 @@ TEST_F(LocalBatchServerTest, CancelMidRunKeepsPartialResults)
 TEST_F(LocalBatchServerTest, ExpiryGivesPartialResultsAndBatchExpiredErrors)
 {
     start(server::Pacing{milliseconds(0), milliseconds(100), milliseconds(1500)});
-    const auto run = BatchRunner(client).run(runOptions(requestFile("/v1/chat/completions", 30), "/v1/chat/completions")).get();
+    const auto run =
+        BatchRunner(client).run(runOptions(requestFile("/v1/chat/completions", 30), "/v1/chat/completions")).get();
 
     EXPECT_EQ(run.batch->getStatus(), model::Batch::StatusEnum::EXPIRED);
     EXPECT_FALSE(run.succeeded.empty());
@@ -251,8 +266,10 @@ TEST_F(LocalBatchServerTest, ARestartMidBatchLosesNothingAndRepeatsNothing)
 {
     start(server::Pacing{milliseconds(0), milliseconds(30), milliseconds(24 * 3600 * 1000)});
     const std::string id = createBatchFrom(requestFile("/v1/chat/completions", 30));
-    const std::string inputFileId = utility::conversions::to_utf8string(api::BatchApi(client).retrieveBatch(id).get()->getInputFileId());
-    waitUntil(id, [](const model::Batch& b) { return b.getRequestCounts() && b.getRequestCounts()->getCompleted() >= 5; });
+    const std::string inputFileId =
+        utility::conversions::to_utf8string(api::BatchApi(client).retrieveBatch(id).get()->getInputFileId());
+    waitUntil(id,
+              [](const model::Batch& b) { return b.getRequestCounts() && b.getRequestCounts()->getCompleted() >= 5; });
 
     server.reset(); // stop mid-batch
     start(server::Pacing{milliseconds(0), milliseconds(30), milliseconds(24 * 3600 * 1000)});
@@ -301,7 +318,8 @@ TEST_F(LocalBatchServerTest, ChecksTheBearerKeyAndNeverEchoesIt)
 TEST_F(LocalBatchServerTest, AJobCompletesThroughInjected429sAnd5xxWithEveryResultOnce)
 {
     start(server::Pacing{milliseconds(20), milliseconds(2), milliseconds(24 * 3600 * 1000)}, "",
-          {server::FaultRule::parse("429:nth=4"), server::FaultRule::parse("500:rate=0.1"), server::FaultRule::parse("503:nth=9")});
+          {server::FaultRule::parse("429:nth=4"), server::FaultRule::parse("500:rate=0.1"),
+           server::FaultRule::parse("503:nth=9")});
     // Enough retries that a run of faults cannot exhaust them (each rule hits at most every other request).
     auto configuration = std::make_shared<api::ApiConfiguration>(*client->getConfiguration());
     configuration->getRetryOptions().maxRetries = 10;
@@ -326,7 +344,8 @@ TEST_F(LocalBatchServerTest, ADroppedCreateReplyStillLeavesExactlyOneBatch)
 {
     // Every 2nd request is carried out but its reply is cut off halfway: the upload is the 1st request,
     // so the create (the 2nd) loses its reply after the batch exists.
-    start(server::Pacing{milliseconds(10), milliseconds(1), milliseconds(24 * 3600 * 1000)}, "", {server::FaultRule::parse("drop:nth=2")});
+    start(server::Pacing{milliseconds(10), milliseconds(1), milliseconds(24 * 3600 * 1000)}, "",
+          {server::FaultRule::parse("drop:nth=2")});
     auto configuration = std::make_shared<api::ApiConfiguration>(*client->getConfiguration());
     configuration->getRetryOptions().baseDelay = milliseconds(5);
     client = std::make_shared<api::ApiClient>(configuration);
@@ -343,9 +362,10 @@ TEST_F(LocalBatchServerTest, RefusesHostileCreateBodiesWithoutFalling)
 {
     start();
     web::http::client::http_client raw(utility::conversions::to_string_t(server->baseUrl()));
-    for (const std::string& body : {std::string(100000, '['), std::string("{\"input_file_id\": "), std::string("[]"),
-                                    std::string("{\"input_file_id\": 5, \"endpoint\": \"/v1/chat/completions\", \"completion_window\": \"24h\"}"),
-                                    std::string("{\"input_file_id\": \"\\ud83d\\udA00\"}")})
+    for (const std::string& body :
+         {std::string(100000, '['), std::string("{\"input_file_id\": "), std::string("[]"),
+          std::string("{\"input_file_id\": 5, \"endpoint\": \"/v1/chat/completions\", \"completion_window\": \"24h\"}"),
+          std::string("{\"input_file_id\": \"\\ud83d\\udA00\"}")})
     {
         web::http::http_request request(web::http::methods::POST);
         request.set_request_uri(_XPLATSTR("/batches"));
@@ -366,27 +386,31 @@ TEST_F(LocalBatchServerTest, RefusesATruncatedMultipartUpload)
     request.set_request_uri(_XPLATSTR("/files"));
     request.headers().add(_XPLATSTR("Authorization"), _XPLATSTR("Bearer sk-any"));
     // The closing boundary never comes.
-    request.set_body(std::string("--XYZ\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--XYZ\r\n"
-                                 "Content-Disposition: form-data; name=\"file\"; filename=\"a.jsonl\"\r\n\r\n{\"custom_id\""),
-                     "multipart/form-data; boundary=XYZ");
+    request.set_body(
+        std::string("--XYZ\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--XYZ\r\n"
+                    "Content-Disposition: form-data; name=\"file\"; filename=\"a.jsonl\"\r\n\r\n{\"custom_id\""),
+        "multipart/form-data; boundary=XYZ");
     const auto response = raw.request(request).get();
     EXPECT_EQ(response.status_code(), 400);
     EXPECT_EQ(response.extract_json().get().at(_XPLATSTR("error")).at(_XPLATSTR("message")).as_string(),
               "The multipart body is malformed.");
-    EXPECT_TRUE(api::FilesApi(client).listFiles(boost::none, boost::none, boost::none, boost::none).get()->getData().empty());
+    EXPECT_TRUE(
+        api::FilesApi(client).listFiles(boost::none, boost::none, boost::none, boost::none).get()->getData().empty());
 }
 
 TEST_F(LocalBatchServerTest, SurvivesAClientThatPromisesAGigabyteAndHangsUp)
 {
     start();
     const int fd = connectRaw();
-    const std::string head = "POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-any\r\n"
-                             "Content-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: 1073741824\r\n\r\n--XYZ\r\n";
+    const std::string head =
+        "POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-any\r\n"
+        "Content-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: 1073741824\r\n\r\n--XYZ\r\n";
     ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
     ::close(fd);
     std::this_thread::sleep_for(milliseconds(200));
     // Still serving, and nothing half-uploaded was kept.
-    EXPECT_TRUE(api::FilesApi(client).listFiles(boost::none, boost::none, boost::none, boost::none).get()->getData().empty());
+    EXPECT_TRUE(
+        api::FilesApi(client).listFiles(boost::none, boost::none, boost::none, boost::none).get()->getData().empty());
     std::vector<std::string> leftovers;
     for (const auto& entry : std::filesystem::directory_iterator(directory / "state"))
     {
@@ -466,7 +490,8 @@ TEST_F(LocalBatchServerTest, ServesTheFilesApi)
 
     EXPECT_EQ(uploaded->getBytes(), static_cast<int64_t>(content.size()));
     EXPECT_EQ(files.downloadFile(uploaded->getId()).get(), content);
-    EXPECT_EQ(files.listFiles(utility::string_t("batch"), boost::none, boost::none, boost::none).get()->getData().size(), 1u);
+    EXPECT_EQ(
+        files.listFiles(utility::string_t("batch"), boost::none, boost::none, boost::none).get()->getData().size(), 1u);
     EXPECT_TRUE(files.deleteFile(uploaded->getId()).get()->isDeleted());
     EXPECT_THROW(files.retrieveFile(uploaded->getId()).get(), api::ApiException);
     EXPECT_THROW(files.createFile(model::HttpContent::fromFile(path), "nonsense").get(), api::ApiException);

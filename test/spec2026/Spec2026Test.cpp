@@ -70,7 +70,8 @@ TEST(Spec2026CreateBatchRequest, OutputExpiryLimitsAreValidated)
     }
     catch (const ModelValidationException& error)
     {
-        EXPECT_STREQ("CreateBatchRequest is invalid: /output_expires_after/seconds: 60 is less than the minimum 3600", error.what());
+        EXPECT_STREQ("CreateBatchRequest is invalid: /output_expires_after/seconds: 60 is less than the minimum 3600",
+                     error.what());
     }
     expiry->setSeconds(2592000);
     EXPECT_NO_THROW(request.validate());
@@ -83,7 +84,8 @@ TEST(Spec2026FilesApi, SendsExpiresAfterInOpenAIsBracketForm)
                                 "purpose": "batch", "expires_at": 3601})");
     auto configuration = std::make_shared<org::openapitools::client::api::ApiConfiguration>();
     configuration->setBaseUrl(server.url());
-    org::openapitools::client::api::FilesApi api(std::make_shared<org::openapitools::client::api::ApiClient>(configuration));
+    org::openapitools::client::api::FilesApi api(
+        std::make_shared<org::openapitools::client::api::ApiClient>(configuration));
     auto content = std::make_shared<HttpContent>();
     content->setFileName("a.jsonl");
     content->setData(std::make_shared<std::istringstream>("{}\n"));
@@ -113,7 +115,8 @@ TEST(Spec2026FilesApi, RefusesAnInvalidExpiryBeforeSending)
     }
     catch (const std::invalid_argument& error)
     {
-        EXPECT_STREQ("createFile: FileExpirationAfter is invalid: /seconds: 60 is less than the minimum 3600", error.what());
+        EXPECT_STREQ("createFile: FileExpirationAfter is invalid: /seconds: 60 is less than the minimum 3600",
+                     error.what());
     }
 }
 

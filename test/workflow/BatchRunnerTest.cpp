@@ -19,8 +19,9 @@ class BatchRunnerTest : public ::testing::Test
 {
 protected:
     BatchRunnerTest()
-        : directory(std::filesystem::temp_directory_path() / ("batch-run-" + std::to_string(::getpid()) + "-"
-                                                               + ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+        : directory(std::filesystem::temp_directory_path()
+                    / ("batch-run-" + std::to_string(::getpid()) + "-"
+                       + ::testing::UnitTest::GetInstance()->current_test_info()->name()))
     {
         std::filesystem::create_directories(directory);
         auto configuration = std::make_shared<api::ApiConfiguration>();
@@ -37,7 +38,9 @@ protected:
         RequestFileWriter writer(path, "/v1/chat/completions");
         for (const char* id : ids)
         {
-            writer.add(id, web::json::value::parse(R"({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})"));
+            writer.add(id,
+                       web::json::value::parse(
+                           R"({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})"));
         }
         writer.finish();
         return path;
@@ -74,7 +77,8 @@ TEST_F(BatchRunnerTest, RunsTheWholeJob)
     EXPECT_EQ(run.failed[0].code, "invalid_value");
     EXPECT_EQ(run.failed[0].message, "Invalid request bad-3");
     EXPECT_TRUE(run.missing.empty());
-    EXPECT_EQ(run.outputFile, (directory / (utility::conversions::to_utf8string(run.batch->getId()) + "_output.jsonl")).string());
+    EXPECT_EQ(run.outputFile,
+              (directory / (utility::conversions::to_utf8string(run.batch->getId()) + "_output.jsonl")).string());
     EXPECT_TRUE(run.errorFile.empty());
     std::ifstream output(run.outputFile);
     EXPECT_EQ(std::count(std::istreambuf_iterator<char>(output), std::istreambuf_iterator<char>(), '\n'), 4);
@@ -138,8 +142,10 @@ TEST_F(BatchRunnerTest, AnExpiredBatchGivesPartialResultsAndTheRestAsFailedOrMis
 TEST_F(BatchRunnerTest, AnInvalidRequestFileIsRefusedBeforeAnyUpload)
 {
     const std::string path = (directory / "bad.jsonl").string();
-    std::ofstream(path) << R"({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {}})" "\n"
-                        << R"({"custom_id": "a", "method": "POST", "url": "/v1/embeddings", "body": {}})" "\n";
+    std::ofstream(path) << R"({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {}})"
+                           "\n"
+                        << R"({"custom_id": "a", "method": "POST", "url": "/v1/embeddings", "body": {}})"
+                           "\n";
     try
     {
         BatchRunner(client).run(options(path)).get();
@@ -147,17 +153,21 @@ TEST_F(BatchRunnerTest, AnInvalidRequestFileIsRefusedBeforeAnyUpload)
     }
     catch (const std::invalid_argument& error)
     {
-        EXPECT_STREQ(error.what(), "the request file would be rejected: line 2: url '/v1/embeddings' is not the batch's "
-                                   "endpoint '/v1/chat/completions'");
+        EXPECT_STREQ(error.what(),
+                     "the request file would be rejected: line 2: url '/v1/embeddings' is not the batch's "
+                     "endpoint '/v1/chat/completions'");
     }
     EXPECT_TRUE(service.requestTargets().empty());
 }
 
 TEST(MatchResults, CountsAResultOnceAndKeepsRequestOrderForMissing)
 {
-    const std::string path = (std::filesystem::temp_directory_path() / ("match-" + std::to_string(::getpid()) + ".jsonl")).string();
-    std::ofstream(path) << R"({"custom_id": "b", "response": {"status_code": 200, "body": {}}})" "\n"
-                        << R"({"custom_id": "b", "response": {"status_code": 500, "body": {}}})" "\n";
+    const std::string path =
+        (std::filesystem::temp_directory_path() / ("match-" + std::to_string(::getpid()) + ".jsonl")).string();
+    std::ofstream(path) << R"({"custom_id": "b", "response": {"status_code": 200, "body": {}}})"
+                           "\n"
+                        << R"({"custom_id": "b", "response": {"status_code": 500, "body": {}}})"
+                           "\n";
     const BatchRun run = matchResults({"a", "b", "c"}, path, "");
     std::filesystem::remove(path);
     EXPECT_EQ(run.succeeded, (std::vector<std::string>{"b"}));

@@ -43,22 +43,28 @@ protected:
 
 TEST_F(BatchWaiterTest, ReportsEachStepUntilCompleted)
 {
-    for (const auto& [status, done] : std::vector<std::pair<std::string, int>>{
-             {"validating", 0}, {"in_progress", 0}, {"in_progress", 4}, {"in_progress", 4}, {"finalizing", 10}, {"completed", 10}})
+    for (const auto& [status, done] : std::vector<std::pair<std::string, int>>{{"validating", 0},
+                                                                               {"in_progress", 0},
+                                                                               {"in_progress", 4},
+                                                                               {"in_progress", 4},
+                                                                               {"finalizing", 10},
+                                                                               {"completed", 10}})
     {
         server.enqueueJson(200, batchWith(status, done));
     }
     std::vector<std::string> seen;
     WaitOptions options = instant();
     options.onProgress = [&](const model::Batch& batch) {
-        seen.push_back(batch.getStatusString() + " " + std::to_string(batch.getRequestCounts()->getCompleted()) + "/10");
+        seen.push_back(batch.getStatusString() + " " + std::to_string(batch.getRequestCounts()->getCompleted())
+                       + "/10");
     };
 
     const auto batch = waitForBatch(batches, "batch_w", options).get();
 
     EXPECT_EQ(batch->getStatus(), model::Batch::StatusEnum::COMPLETED);
-    EXPECT_EQ(seen, (std::vector<std::string>{"validating 0/10", "in_progress 0/10", "in_progress 4/10", "finalizing 10/10",
-                                              "completed 10/10"}));
+    EXPECT_EQ(seen,
+              (std::vector<std::string>{"validating 0/10", "in_progress 0/10", "in_progress 4/10", "finalizing 10/10",
+                                        "completed 10/10"}));
     EXPECT_EQ(server.requests().size(), 6u);
     EXPECT_EQ(server.requests()[0].target, "/v1/batches/batch_w");
 }
@@ -71,9 +77,10 @@ TEST_F(BatchWaiterTest, BacksOffFromOneSecondToTheMaximum)
     }
     server.enqueueJson(200, batchWith("completed", 10));
     waitForBatch(batches, "batch_w", instant()).get();
-    EXPECT_EQ(waits, (std::vector<milliseconds>{milliseconds(1000), milliseconds(2000), milliseconds(4000), milliseconds(8000),
-                                                milliseconds(16000), milliseconds(32000), milliseconds(60000), milliseconds(60000),
-                                                milliseconds(60000)}));
+    EXPECT_EQ(waits,
+              (std::vector<milliseconds>{milliseconds(1000), milliseconds(2000), milliseconds(4000), milliseconds(8000),
+                                         milliseconds(16000), milliseconds(32000), milliseconds(60000),
+                                         milliseconds(60000), milliseconds(60000)}));
 }
 
 TEST_F(BatchWaiterTest, EndsAtEveryTerminalStatus)

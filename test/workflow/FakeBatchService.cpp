@@ -15,7 +15,9 @@ RawReply json(int status, const value& body)
 
 RawReply notFound(const std::string& what)
 {
-    return json(404, value::parse(R"({"error": {"message": "No such object: )" + what + R"(", "type": "invalid_request_error", "param": null, "code": null}})"));
+    return json(404,
+                value::parse(R"({"error": {"message": "No such object: )" + what
+                             + R"(", "type": "invalid_request_error", "param": null, "code": null}})"));
 }
 
 /// The custom_ids of a JSONL request file, in order.
@@ -37,8 +39,12 @@ std::vector<std::string> customIds(const std::string& jsonl)
 std::string outputLine(const std::string& id, int status)
 {
     value body = status == 200
-        ? value::parse(R"({"id": "chatcmpl-1", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": "echo )" + id + R"("}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}})")
-        : value::parse(R"({"error": {"message": "Invalid request )" + id + R"(", "type": "invalid_request_error", "param": null, "code": "invalid_value"}})");
+        ? value::parse(
+            R"({"id": "chatcmpl-1", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": "echo )"
+            + id
+            + R"("}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}})")
+        : value::parse(R"({"error": {"message": "Invalid request )" + id
+                       + R"(", "type": "invalid_request_error", "param": null, "code": "invalid_value"}})");
     value line = value::object(true);
     line["id"] = value::string("batch_req_" + id);
     line["custom_id"] = value::string(id);
@@ -53,7 +59,8 @@ std::string outputLine(const std::string& id, int status)
 std::string expiredLine(const std::string& id)
 {
     return R"({"id": "batch_req_)" + id + R"(", "custom_id": ")" + id
-        + R"(", "response": null, "error": {"code": "batch_expired", "message": "This request could not be executed before the completion window expired."}})" "\n";
+        + R"(", "response": null, "error": {"code": "batch_expired", "message": "This request could not be executed before the completion window expired."}})"
+          "\n";
 }
 
 } // namespace
@@ -80,7 +87,8 @@ std::optional<RawReply> FakeBatchService::handle(const RawRequest& request)
     std::lock_guard<std::mutex> lock(m_Mutex);
     m_Targets.push_back(request.method + " " + request.target);
     const std::string path = request.target.substr(0, request.target.find('?'));
-    const std::string query = request.target.find('?') == std::string::npos ? "" : request.target.substr(request.target.find('?') + 1);
+    const std::string query =
+        request.target.find('?') == std::string::npos ? "" : request.target.substr(request.target.find('?') + 1);
     if (request.method == "POST" && path == "/files")
     {
         return createFile(request);
@@ -102,7 +110,8 @@ std::optional<RawReply> FakeBatchService::handle(const RawRequest& request)
         && path.compare(path.size() - contentSuffix.size(), contentSuffix.size(), contentSuffix) == 0)
     {
         const auto file = m_Files.find(path.substr(7, path.size() - 7 - contentSuffix.size()));
-        return file == m_Files.end() ? notFound(path) : RawReply{200, file->second, "application/octet-stream", std::nullopt};
+        return file == m_Files.end() ? notFound(path)
+                                     : RawReply{200, file->second, "application/octet-stream", std::nullopt};
     }
     return notFound(path);
 }
@@ -117,14 +126,16 @@ RawReply FakeBatchService::createFile(const RawRequest& request)
     const size_t end = body.find(boundary, start);
     const std::string id = "file-" + std::to_string(m_NextId++);
     m_Files[id] = body.substr(start, end - start);
-    return json(200, value::parse(R"({"id": ")" + id + R"(", "object": "file", "bytes": )" + std::to_string(end - start)
-                                  + R"(, "created_at": 1, "filename": "requests.jsonl", "purpose": "batch"})"));
+    return json(200,
+                value::parse(R"({"id": ")" + id + R"(", "object": "file", "bytes": )" + std::to_string(end - start)
+                             + R"(, "created_at": 1, "filename": "requests.jsonl", "purpose": "batch"})"));
 }
 
 std::optional<RawReply> FakeBatchService::createBatch(const RawRequest& request)
 {
     const value input = value::parse(request.body);
-    value batch = value::parse(R"({"object": "batch", "errors": null, "completion_window": "24h", "status": "validating",
+    value batch =
+        value::parse(R"({"object": "batch", "errors": null, "completion_window": "24h", "status": "validating",
         "output_file_id": null, "error_file_id": null, "created_at": 1714508499, "expires_at": 1714594899,
         "request_counts": {"total": 0, "completed": 0, "failed": 0}})");
     batch["id"] = value::string("batch_" + std::to_string(m_NextId++));

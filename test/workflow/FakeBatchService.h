@@ -49,9 +49,9 @@ private:
     void finish(web::json::value& batch);
 
     mutable std::mutex m_Mutex;
-    std::map<std::string, std::string> m_Files;        // id -> content
-    std::vector<web::json::value> m_Batches;           // oldest first
-    std::map<std::string, size_t> m_Polls;             // batch id -> retrieves so far
+    std::map<std::string, std::string> m_Files; // id -> content
+    std::vector<web::json::value> m_Batches;    // oldest first
+    std::map<std::string, size_t> m_Polls;      // batch id -> retrieves so far
     std::vector<std::string> m_Targets;
     int m_NextId = 1;
     RawHttpServer m_Server; // last: it calls handle() on its own threads

@@ -25,8 +25,9 @@ std::string check(const std::string& text)
 
 TEST(JsonCursor, AcceptsEveryKindOfValue)
 {
-    for (const char* text : {R"({"a": [1, -2.5e+3, 0, "x\u00e9\n", true, false, null, {}, []]})", "  {}  ", "[]", "\"\"", "0",
-                             "-0.5", "1E9", R"("\ud83d\ude00")", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""})
+    for (const char* text :
+         {R"({"a": [1, -2.5e+3, 0, "x\u00e9\n", true, false, null, {}, []]})", "  {}  ", "[]", "\"\"", "0", "-0.5",
+          "1E9", R"("\ud83d\ude00")", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""})
     {
         EXPECT_EQ(check(text), "ok") << text;
     }
@@ -135,7 +136,9 @@ TEST(JsonCursor, ReadIntegerRefusesFractionsAndOverflow)
 TEST(JsonCursor, DecodeJoinsSurrogatePairsAndReplacesLoneHalves)
 {
     EXPECT_EQ(JsonCursor::decode(R"("\ud83d\ude00")"), "\xf0\x9f\x98\x80");
-    EXPECT_EQ(JsonCursor::decode(R"("a\ud800b")"), "a\xef\xbf\xbd" "b");
+    EXPECT_EQ(JsonCursor::decode(R"("a\ud800b")"),
+              "a\xef\xbf\xbd"
+              "b");
     EXPECT_EQ(JsonCursor::decode(R"("\/\b\f\n\r\t\"\\")"), "/\b\f\n\r\t\"\\");
 }
 

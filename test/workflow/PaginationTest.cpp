@@ -44,8 +44,9 @@ TEST_F(PaginationTest, WalksThreePagesPassingTheLastIdAsAfter)
 
     ASSERT_EQ(all.size(), 5u);
     EXPECT_EQ(all[4]->getId(), "b5");
-    EXPECT_EQ(targets(), (std::vector<std::string>{"/v1/batches?limit=2", "/v1/batches?after=b2&limit=2",
-                                                   "/v1/batches?after=b4&limit=2"}));
+    EXPECT_EQ(targets(),
+              (std::vector<std::string>{"/v1/batches?limit=2", "/v1/batches?after=b2&limit=2",
+                                        "/v1/batches?after=b4&limit=2"}));
 }
 
 TEST_F(PaginationTest, FetchesNothingUntilAskedAndOnePagePerCall)
@@ -100,7 +101,9 @@ TEST_F(PaginationTest, WalksFilesOfOnePurpose)
     const auto files = collectAll(filePages(api::FilesApi(client), utility::string_t("batch"), 1)).get();
 
     ASSERT_EQ(files.size(), 2u);
-    EXPECT_EQ(targets(), (std::vector<std::string>{"/v1/files?purpose=batch&limit=1", "/v1/files?purpose=batch&limit=1&after=file-1"}));
+    EXPECT_EQ(
+        targets(),
+        (std::vector<std::string>{"/v1/files?purpose=batch&limit=1", "/v1/files?purpose=batch&limit=1&after=file-1"}));
 }
 
 } // namespace

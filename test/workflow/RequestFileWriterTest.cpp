@@ -16,7 +16,8 @@ const char* const ENDPOINT = "/v1/chat/completions";
 
 web::json::value chatBody(const std::string& question)
 {
-    return web::json::value::parse(R"({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": ")" + question + R"("}]})");
+    return web::json::value::parse(R"({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": ")" + question
+                                   + R"("}]})");
 }
 
 std::string refusal(const std::function<void()>& write)
@@ -39,11 +40,12 @@ TEST(RequestFileWriter, WritesOneRequestPerLine)
     writer.add("request-1", chatBody("What is 2+2?"));
     writer.add("quote \" and \\ and \n", chatBody("x"));
     writer.finish();
-    EXPECT_EQ(out.str(),
-              "{\"custom_id\":\"request-1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":"
-              "{\"messages\":[{\"content\":\"What is 2+2?\",\"role\":\"user\"}],\"model\":\"gpt-4o-mini\"}}\n"
-              "{\"custom_id\":\"quote \\\" and \\\\ and \\n\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":"
-              "{\"messages\":[{\"content\":\"x\",\"role\":\"user\"}],\"model\":\"gpt-4o-mini\"}}\n");
+    EXPECT_EQ(
+        out.str(),
+        "{\"custom_id\":\"request-1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":"
+        "{\"messages\":[{\"content\":\"What is 2+2?\",\"role\":\"user\"}],\"model\":\"gpt-4o-mini\"}}\n"
+        "{\"custom_id\":\"quote \\\" and \\\\ and \\n\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":"
+        "{\"messages\":[{\"content\":\"x\",\"role\":\"user\"}],\"model\":\"gpt-4o-mini\"}}\n");
     EXPECT_EQ(writer.requestCount(), 2u);
     EXPECT_EQ(writer.byteCount(), out.str().size());
     // What it writes, its own checker accepts.
@@ -73,21 +75,34 @@ TEST(RequestFileWriter, RefusesWhatTheBatchEndpointWouldNot)
     std::ostringstream out;
     RequestFileWriter writer(out, ENDPOINT);
     writer.add("ok", chatBody("1"));
-    EXPECT_EQ(refusal([&] { writer.addLine(R"({"custom_id": "g", "method": "GET", "url": "/v1/chat/completions", "body": {}})"); }),
+    EXPECT_EQ(refusal([&] {
+                  writer.addLine(R"({"custom_id": "g", "method": "GET", "url": "/v1/chat/completions", "body": {}})");
+              }),
               "line 2: method must be POST, not 'GET'");
-    EXPECT_EQ(refusal([&] { writer.addLine(R"({"custom_id": "e", "method": "POST", "url": "/v1/embeddings", "body": {}})"); }),
+    EXPECT_EQ(refusal([&] {
+                  writer.addLine(R"({"custom_id": "e", "method": "POST", "url": "/v1/embeddings", "body": {}})");
+              }),
               "line 2: url '/v1/embeddings' is not the batch's endpoint '/v1/chat/completions'");
     EXPECT_EQ(refusal([&] { writer.addLine("[1, 2]"); }), "line 2: expected a JSON object, got array");
-    EXPECT_EQ(refusal([&] { writer.addLine(R"({"custom_id": "x", "method": "POST", "url": "/v1/chat/completions"})"); }),
-              "line 2: /body: missing required property");
-    EXPECT_EQ(refusal([&] { writer.addLine(R"({"custom_id": "x", "method": "POST", "url": "/v1/chat/completions", "body": []})"); }),
+    EXPECT_EQ(
+        refusal([&] { writer.addLine(R"({"custom_id": "x", "method": "POST", "url": "/v1/chat/completions"})"); }),
+        "line 2: /body: missing required property");
+    EXPECT_EQ(refusal([&] {
+                  writer.addLine(R"({"custom_id": "x", "method": "POST", "url": "/v1/chat/completions", "body": []})");
+              }),
               "line 2: /body: expected object, got array");
-    EXPECT_EQ(refusal([&] { writer.addLine("{\"custom_id\": \"x\"}\n{\"custom_id\": \"y\"}"); }), "line 2: a request must be one line");
+    EXPECT_EQ(refusal([&] { writer.addLine("{\"custom_id\": \"x\"}\n{\"custom_id\": \"y\"}"); }),
+              "line 2: a request must be one line");
     EXPECT_EQ(refusal([&] { writer.addLine("{\"custom_id\": \"x\", "); }), "line 2: unexpected end of JSON at byte 20");
-    EXPECT_EQ(refusal([&] { writer.addLine(R"({"custom_id": "x", "method": "POST", "url": "/v1/chat/completions", "custom_id": "y", "body": {}})"); }),
-              R"(line 2: duplicate key "custom_id")");
+    EXPECT_EQ(
+        refusal([&] {
+            writer.addLine(
+                R"({"custom_id": "x", "method": "POST", "url": "/v1/chat/completions", "custom_id": "y", "body": {}})");
+        }),
+        R"(line 2: duplicate key "custom_id")");
     EXPECT_EQ(refusal([&] { writer.add("", chatBody("1")); }), "line 2: custom_id must not be empty");
-    EXPECT_EQ(refusal([&] { writer.add("s", web::json::value::string("text")); }), "line 2: body: expected a JSON object");
+    EXPECT_EQ(refusal([&] { writer.add("s", web::json::value::string("text")); }),
+              "line 2: body: expected a JSON object");
     EXPECT_EQ(writer.requestCount(), 1u);
     const std::string written = out.str();
     EXPECT_EQ(std::count(written.begin(), written.end(), '\n'), 1);
@@ -109,7 +124,8 @@ TEST(RequestFileWriter, RefusesTheRequestPastTheSizeLimit)
     std::ostringstream out;
     RequestFileWriter writer(out, ENDPOINT, RequestFileLimits{50000, 300});
     writer.add("1", chatBody(std::string(100, 'a')));
-    EXPECT_EQ(refusal([&] { writer.add("2", chatBody(std::string(100, 'b'))); }), "line 2: the file would exceed 300 bytes");
+    EXPECT_EQ(refusal([&] { writer.add("2", chatBody(std::string(100, 'b'))); }),
+              "line 2: the file would exceed 300 bytes");
 }
 
 TEST(RequestFileWriter, TheDefaultLimitsAreTheApis)
@@ -132,19 +148,23 @@ TEST(RequestFileWriter, ChecksAPreparedModel)
     request->setBody(body);
     writer.add(*request);
     request->setUrl("/v1/completions");
-    EXPECT_EQ(refusal([&] { writer.add(*request); }), "line 2: url '/v1/completions' is not the batch's endpoint '/v1/chat/completions'");
+    EXPECT_EQ(refusal([&] { writer.add(*request); }),
+              "line 2: url '/v1/completions' is not the batch's endpoint '/v1/chat/completions'");
     request->unsetBody();
     EXPECT_EQ(refusal([&] { writer.add(*request); }), "line 2: /body: missing required property");
 }
 
 TEST(CheckRequestFile, ListsEveryProblemWithItsLineAndCollectsTheIds)
 {
-    const std::string path = (std::filesystem::temp_directory_path() / ("requests-" + std::to_string(::getpid()) + ".jsonl")).string();
+    const std::string path =
+        (std::filesystem::temp_directory_path() / ("requests-" + std::to_string(::getpid()) + ".jsonl")).string();
     {
         std::ofstream file(path);
-        file << R"({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {}})" "\n"
+        file << R"({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {}})"
+                "\n"
              << "\n"
-             << R"({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {}})" "\r\n"
+             << R"({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {}})"
+                "\r\n"
              << "not json\n"
              << R"({"custom_id": "b", "method": "POST", "url": "/v1/chat/completions", "body": {}})";
     }

@@ -20,7 +20,8 @@ const std::string ERROR_LINE =
 std::vector<BatchResult> readAll(const std::string& text, std::vector<LineProblem>* problems = nullptr)
 {
     std::istringstream in(text);
-    ResultFileReader reader(in, problems ? ResultFileReader::OnMalformedLine::Skip : ResultFileReader::OnMalformedLine::Stop);
+    ResultFileReader reader(
+        in, problems ? ResultFileReader::OnMalformedLine::Skip : ResultFileReader::OnMalformedLine::Stop);
     std::vector<BatchResult> results;
     BatchResult result;
     while (reader.next(result))
@@ -100,7 +101,9 @@ TEST(ResultFileReader, CanSkipMalformedLinesAndGoOn)
 {
     std::vector<LineProblem> problems;
     const auto results = readAll(OUTPUT_LINE + "\n[1, 2]\n{\"custom_id\": 7}\nnot json\n{\"id\": \"x\"}\n"
-                                     + R"({"custom_id": "c", "response": {"status_code": "200"}})" "\n" + ERROR_LINE + "\n",
+                                     + R"({"custom_id": "c", "response": {"status_code": "200"}})"
+                                       "\n"
+                                     + ERROR_LINE + "\n",
                                  &problems);
     ASSERT_EQ(results.size(), 2u);
     EXPECT_EQ(results[1].lineNumber, 7u);
@@ -115,7 +118,8 @@ TEST(ResultFileReader, CanSkipMalformedLinesAndGoOn)
 TEST(ResultFileReader, ReadsAHundredMegabyteLine)
 {
     const std::string content(size_t{100} << 20, 'x');
-    const std::string line = R"({"custom_id": "big", "response": {"status_code": 200, "body": {"content": ")" + content + R"("}}})";
+    const std::string line =
+        R"({"custom_id": "big", "response": {"status_code": 200, "body": {"content": ")" + content + R"("}}})";
     std::istringstream in(OUTPUT_LINE + "\n" + line + "\n" + ERROR_LINE + "\n");
     ResultFileReader reader(in);
     BatchResult result;
@@ -131,7 +135,8 @@ TEST(ResultFileReader, ReadsAHundredMegabyteLine)
 TEST(ResultFileReader, AFiftyMegabyteStringParsesIntoTheBody)
 {
     const std::string content(size_t{50} << 20, 'y');
-    std::istringstream in(R"({"custom_id": "big", "response": {"status_code": 200, "body": {"content": ")" + content + "\"}}}\n");
+    std::istringstream in(R"({"custom_id": "big", "response": {"status_code": 200, "body": {"content": ")" + content
+                          + "\"}}}\n");
     ResultFileReader reader(in);
     BatchResult result;
     ASSERT_TRUE(reader.next(result));
@@ -142,7 +147,11 @@ TEST(ResultFileReader, AFiftyMegabyteStringParsesIntoTheBody)
 class EndlessLine : public std::streambuf
 {
 public:
-    EndlessLine() : m_Block(1 << 20, 'x') { setg(m_Block.data(), m_Block.data(), m_Block.data() + m_Block.size()); }
+    EndlessLine()
+        : m_Block(1 << 20, 'x')
+    {
+        setg(m_Block.data(), m_Block.data(), m_Block.data() + m_Block.size());
+    }
 
 protected:
     int_type underflow() override
@@ -175,7 +184,10 @@ TEST(ResultFileReader, ALineWithoutEndIsRefusedAtTheLimitNotReadForever)
 TEST(ResultFileReader, AKeyGivenTwiceIsAMalformedLine)
 {
     std::vector<LineProblem> problems;
-    const auto results = readAll(R"({"custom_id": "a", "response": null, "custom_id": "b"})" "\n" + ERROR_LINE + "\n", &problems);
+    const auto results = readAll(R"({"custom_id": "a", "response": null, "custom_id": "b"})"
+                                 "\n" + ERROR_LINE
+                                     + "\n",
+                                 &problems);
     ASSERT_EQ(results.size(), 1u);
     ASSERT_EQ(problems.size(), 1u);
     EXPECT_EQ(problems[0].toString(), R"(line 1: duplicate key "custom_id")");

@@ -55,7 +55,8 @@ uint64_t append(const std::string& path, const std::string& text, uint64_t valid
     return validBytes + text.size();
 }
 
-std::string resultLine(const std::string& lineId, const std::string& customId, const value& response, const value& error)
+std::string resultLine(const std::string& lineId, const std::string& customId, const value& response,
+                       const value& error)
 {
     value line = value::object(true);
     line["id"] = value::string(lineId);
@@ -149,7 +150,9 @@ void BatchProcessor::advance(value batch)
         }
         const int64_t total = count(batch, "total");
         const int64_t elapsed = now - progress.stageStartedMs;
-        const int64_t due = m_Pacing.requestTime.count() == 0 ? total : std::min<int64_t>(total, elapsed / m_Pacing.requestTime.count());
+        const int64_t due = m_Pacing.requestTime.count() == 0
+            ? total
+            : std::min<int64_t>(total, elapsed / m_Pacing.requestTime.count());
         run(batch, progress, static_cast<size_t>(due));
         return;
     }
@@ -221,7 +224,8 @@ void BatchProcessor::run(value& batch, RunProgress& progress, size_t upTo)
             response["status_code"] = value::number(reply.status);
             response["request_id"] = value::string("req_" + batch.at("id").as_string() + "_" + std::to_string(handled));
             response["body"] = reply.body;
-            const std::string text = resultLine("batch_req_" + std::to_string(handled), customId, response, value::null());
+            const std::string text =
+                resultLine("batch_req_" + std::to_string(handled), customId, response, value::null());
             (reply.status < 300 ? output : errors) += text;
             bump(batch, reply.status < 300 ? "completed" : "failed");
             ++handled;
@@ -252,8 +256,8 @@ void BatchProcessor::expire(value& batch, RunProgress& progress)
         {
             continue;
         }
-        errors += resultLine("batch_req_" + std::to_string(index++), value::parse(line).at("custom_id").as_string(), value::null(),
-                             expiredError());
+        errors += resultLine("batch_req_" + std::to_string(index++), value::parse(line).at("custom_id").as_string(),
+                             value::null(), expiredError());
         bump(batch, "failed");
     }
     progress.inputOffset = fs::file_size(m_State.filePath(batch.at("input_file_id").as_string()));

@@ -91,7 +91,8 @@ std::string BatchState::newId(const std::string& prefix)
     // A counter keeps ids ordered within a run; the random part keeps them unique across restarts.
     static thread_local std::mt19937_64 random{std::random_device{}()};
     std::ostringstream id;
-    id << prefix << std::setw(6) << std::setfill('0') << ++m_Counter << std::hex << std::setw(12) << (random() & 0xffffffffffffULL);
+    id << prefix << std::setw(6) << std::setfill('0') << ++m_Counter << std::hex << std::setw(12)
+       << (random() & 0xffffffffffffULL);
     return id.str();
 }
 

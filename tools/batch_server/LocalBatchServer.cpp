@@ -22,9 +22,9 @@ namespace api = org::openapitools::client::api;
 
 namespace {
 
-using web::json::value;
 using web::http::http_request;
 using web::http::status_code;
+using web::json::value;
 
 /// The purposes an upload may have (batch_output is the server's own, for result files).
 const char* const UPLOAD_PURPOSES[] = {"assistants", "batch", "fine-tune", "vision", "user_data", "evals"};
@@ -129,8 +129,8 @@ std::vector<Part> parseMultipart(const std::string& path, const std::string& bou
         {
             return {};
         }
-        parts.push_back(Part{dispositionParameter(headers, "name"), dispositionParameter(headers, "filename"), dataOffset,
-                             dataEnd - dataOffset});
+        parts.push_back(Part{dispositionParameter(headers, "name"), dispositionParameter(headers, "filename"),
+                             dataOffset, dataEnd - dataOffset});
     }
     // The body must end with the closing delimiter "--boundary--".
     if (delimiters.size() < 2 || readRange(path, delimiters.back() + 2 + boundary.size(), 2) != "--")
@@ -151,7 +151,8 @@ std::map<std::string, std::string> queryOf(const http_request& request)
 }
 
 /// A limit parameter within [1, maximum], or an error message.
-std::optional<int64_t> limitOf(const std::map<std::string, std::string>& query, int64_t fallback, int64_t maximum, std::string& error)
+std::optional<int64_t> limitOf(const std::map<std::string, std::string>& query, int64_t fallback, int64_t maximum,
+                               std::string& error)
 {
     const auto found = query.find("limit");
     if (found == query.end())
@@ -175,7 +176,8 @@ std::optional<int64_t> limitOf(const std::map<std::string, std::string>& query, 
 }
 
 /// Newest first, the page after `after`, at most limit items, as a list object.
-value page(std::vector<value> oldestFirst, const std::map<std::string, std::string>& query, int64_t limit, bool newestFirst)
+value page(std::vector<value> oldestFirst, const std::map<std::string, std::string>& query, int64_t limit,
+           bool newestFirst)
 {
     if (newestFirst)
     {
@@ -191,8 +193,10 @@ value page(std::vector<value> oldestFirst, const std::map<std::string, std::stri
         }
         begin = std::min(begin + 1, oldestFirst.size());
     }
-    std::vector<value> data(oldestFirst.begin() + static_cast<std::ptrdiff_t>(begin),
-                            oldestFirst.begin() + static_cast<std::ptrdiff_t>(std::min(oldestFirst.size(), begin + static_cast<size_t>(limit))));
+    std::vector<value> data(
+        oldestFirst.begin() + static_cast<std::ptrdiff_t>(begin),
+        oldestFirst.begin()
+            + static_cast<std::ptrdiff_t>(std::min(oldestFirst.size(), begin + static_cast<size_t>(limit))));
     value list = value::object(true);
     list["object"] = value::string("list");
     list["data"] = value::array(data);
@@ -242,8 +246,8 @@ void Exchange::addReplyHeaders(web::http::http_response& response) const
 {
     response.headers().add("x-request-id", requestId);
     const auto& headers = request.headers();
-    const bool declaresBody = headers.has("Transfer-Encoding")
-                              || (headers.has("Content-Length") && headers.content_length() != 0);
+    const bool declaresBody =
+        headers.has("Transfer-Encoding") || (headers.has("Content-Length") && headers.content_length() != 0);
     if (response.status_code() >= 400 || (declaresBody && !bodyRead))
     {
         // Part of the request may still be on the wire, so the next bytes are not a request. Closing
@@ -253,7 +257,8 @@ void Exchange::addReplyHeaders(web::http::http_response& response) const
     }
 }
 
-void Exchange::fail(status_code status, const std::string& message, const std::string& param, const std::string& code) const
+void Exchange::fail(status_code status, const std::string& message, const std::string& param,
+                    const std::string& code) const
 {
     send(status, errorBody(message, status >= 500 ? "server_error" : "invalid_request_error", param, code));
 }
@@ -261,9 +266,12 @@ void Exchange::fail(status_code status, const std::string& message, const std::s
 LocalBatchServer::LocalBatchServer(ServerOptions options)
     : m_Options(std::move(options))
     , m_State(m_Options.stateDirectory)
-    , m_Processor(m_State, m_Options.pacing, [] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    })
+    , m_Processor(m_State, m_Options.pacing,
+                  [] {
+                      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+                  })
     , m_Faults(m_Options.faults, m_Options.faultSeed)
 {
     // Port 0 means "any free one": try free ports until one opens (another process may take one first).
@@ -350,8 +358,9 @@ void LocalBatchServer::handle(http_request request)
         || (!m_Options.apiKey.empty() && authorization->second.substr(bearer.size()) != m_Options.apiKey))
     {
         // Never echo the key that was sent.
-        return exchange.fail(401, "Incorrect API key provided. You can find your API key in your local server's settings.", "",
-                             "invalid_api_key");
+        return exchange.fail(401,
+                             "Incorrect API key provided. You can find your API key in your local server's settings.",
+                             "", "invalid_api_key");
     }
     const Fault fault = m_Faults.next();
     if (fault.delay.count() > 0)
@@ -364,7 +373,8 @@ void LocalBatchServer::handle(http_request request)
         exchange.addReplyHeaders(response);
         response.headers().add("retry-after-ms", "20");
         response.headers().add("Retry-After", "1");
-        response.set_body(errorBody("Rate limit reached (injected by the local server).", "requests", "", "rate_limit_exceeded"));
+        response.set_body(
+            errorBody("Rate limit reached (injected by the local server).", "requests", "", "rate_limit_exceeded"));
         request.reply(response);
         return;
     }
@@ -404,7 +414,9 @@ void LocalBatchServer::route(const Exchange& exchange)
     }
     if (collection == "batches" && depth == 1)
     {
-        return method == "POST" ? createBatch(exchange) : method == "GET" ? listBatches(exchange) : unknownUrl(exchange);
+        return method == "POST" ? createBatch(exchange)
+            : method == "GET"   ? listBatches(exchange)
+                                : unknownUrl(exchange);
     }
     if (collection == "files" && (depth == 2 || depth == 3))
     {
@@ -457,8 +469,8 @@ void LocalBatchServer::route(const Exchange& exchange)
 
 void LocalBatchServer::unknownUrl(const Exchange& exchange)
 {
-    exchange.fail(404, "Invalid URL (" + exchange.request.method() + " " + exchange.request.relative_uri().path() + ")", "",
-                  "unknown_url");
+    exchange.fail(404, "Invalid URL (" + exchange.request.method() + " " + exchange.request.relative_uri().path() + ")",
+                  "", "unknown_url");
 }
 
 void LocalBatchServer::createFile(const Exchange& exchange)
@@ -514,9 +526,11 @@ void LocalBatchServer::storeUpload(const Exchange& exchange, const std::string& 
     };
     const Part* file = part("file");
     const Part* purpose = part("purpose");
-    const std::string purposeText =
-        purpose ? readRange(upload, purpose->dataOffset, static_cast<size_t>(std::min<uint64_t>(purpose->dataLength, 64))) : "";
-    const bool knownPurpose = std::find(std::begin(UPLOAD_PURPOSES), std::end(UPLOAD_PURPOSES), purposeText) != std::end(UPLOAD_PURPOSES);
+    const std::string purposeText = purpose
+        ? readRange(upload, purpose->dataOffset, static_cast<size_t>(std::min<uint64_t>(purpose->dataLength, 64)))
+        : "";
+    const bool knownPurpose =
+        std::find(std::begin(UPLOAD_PURPOSES), std::end(UPLOAD_PURPOSES), purposeText) != std::end(UPLOAD_PURPOSES);
     if (parts.empty())
     {
         return exchange.fail(400, "The multipart body is malformed.");
@@ -575,7 +589,9 @@ void LocalBatchServer::createBatchFrom(const Exchange& exchange, const value& in
     model::CreateBatchRequest create;
     if (!create.fromJson(input))
     {
-        return exchange.fail(400, "Invalid request body: " + utility::conversions::to_utf8string(create.getDiagnostics().front().toString()));
+        return exchange.fail(400,
+                             "Invalid request body: "
+                                 + utility::conversions::to_utf8string(create.getDiagnostics().front().toString()));
     }
     try
     {
@@ -663,30 +679,31 @@ void LocalBatchServer::downloadFile(const Exchange& exchange, const std::string&
     // Streamed from disk as the client reads it.
     const std::string path = m_State.filePath(id);
     const auto size = fs::file_size(path);
-    concurrency::streams::fstream::open_istream(path).then([exchange, size](pplx::task<concurrency::streams::istream> opened) {
-        try
-        {
-            auto content = opened.get();
-            web::http::http_response response(200);
-            response.headers().add("x-request-id", exchange.requestId);
-            response.set_body(content, size, "application/octet-stream");
-            exchange.request.reply(response).then([content](pplx::task<void> sent) mutable {
-                content.close();
-                try
-                {
-                    sent.get();
-                }
-                catch (const std::exception&)
-                {
-                    // The client went away mid-download; nothing to answer.
-                }
-            });
-        }
-        catch (const std::exception& error)
-        {
-            exchange.fail(500, std::string("The file could not be read: ") + error.what());
-        }
-    });
+    concurrency::streams::fstream::open_istream(path).then(
+        [exchange, size](pplx::task<concurrency::streams::istream> opened) {
+            try
+            {
+                auto content = opened.get();
+                web::http::http_response response(200);
+                response.headers().add("x-request-id", exchange.requestId);
+                response.set_body(content, size, "application/octet-stream");
+                exchange.request.reply(response).then([content](pplx::task<void> sent) mutable {
+                    content.close();
+                    try
+                    {
+                        sent.get();
+                    }
+                    catch (const std::exception&)
+                    {
+                        // The client went away mid-download; nothing to answer.
+                    }
+                });
+            }
+            catch (const std::exception& error)
+            {
+                exchange.fail(500, std::string("The file could not be read: ") + error.what());
+            }
+        });
 }
 
 } // namespace openai_batch::server

@@ -191,7 +191,8 @@ EndpointReply response(const value& body, const std::string& customId)
     {
         for (const auto& item : input.as_array())
         {
-            if (item.is_object() && item.has_field("content") && (!item.has_string_field("role") || item.at("role").as_string() == "user"))
+            if (item.is_object() && item.has_field("content")
+                && (!item.has_string_field("role") || item.at("role").as_string() == "user"))
             {
                 text = contentText(item.at("content"));
             }

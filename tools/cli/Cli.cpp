@@ -64,12 +64,18 @@ uploaded if there is one), uploads it, and creates the batch exactly once.
   -o, --output DIR   where --wait puts the output and error files (default: .)
 )"},
     {"status", "usage: openai-batch status ID\n\nShows the batch: status, request counts, timestamps and files.\n"},
-    {"wait", "usage: openai-batch wait ID\n\nPolls the batch until it ends (1 s, backing off to 60 s), showing progress: a bar on a\n"
-             "terminal, a line per change otherwise. Exits 1 if it ends failed, expired or cancelled.\n"},
-    {"list", "usage: openai-batch list [--limit N]\n\nLists batches, newest first: N of them (default 20), across pages.\n"},
-    {"cancel", "usage: openai-batch cancel ID\n\nAsks the API to cancel the batch; it moves to cancelling, then cancelled.\n"},
-    {"results", "usage: openai-batch results ID [-o DIR]\n\nDownloads the finished batch's output and error files to DIR (default: .)\n"
-                "and prints how many requests succeeded, failed, or never ran.\n"},
+    {"wait",
+     "usage: openai-batch wait ID\n\nPolls the batch until it ends (1 s, backing off to 60 s), showing progress: a bar "
+     "on a\n"
+     "terminal, a line per change otherwise. Exits 1 if it ends failed, expired or cancelled.\n"},
+    {"list",
+     "usage: openai-batch list [--limit N]\n\nLists batches, newest first: N of them (default 20), across pages.\n"},
+    {"cancel",
+     "usage: openai-batch cancel ID\n\nAsks the API to cancel the batch; it moves to cancelling, then cancelled.\n"},
+    {"results",
+     "usage: openai-batch results ID [-o DIR]\n\nDownloads the finished batch's output and error files to DIR "
+     "(default: .)\n"
+     "and prints how many requests succeeded, failed, or never ran.\n"},
 };
 
 /// A failure with its exit code and one-line reason.
@@ -90,8 +96,12 @@ struct Arguments
 };
 
 const std::map<std::string, std::vector<std::string>> VALUE_FLAGS = {
-    {"submit", {"--endpoint", "--metadata", "--output"}}, {"list", {"--limit"}}, {"results", {"--output"}},
-    {"status", {}}, {"wait", {}}, {"cancel", {}}};
+    {"submit", {"--endpoint", "--metadata", "--output"}},
+    {"list", {"--limit"}},
+    {"results", {"--output"}},
+    {"status", {}},
+    {"wait", {}},
+    {"cancel", {}}};
 const std::map<std::string, std::vector<std::string>> SWITCHES = {{"submit", {"--wait"}}};
 
 Arguments parse(const std::vector<std::string>& raw)
@@ -123,7 +133,8 @@ Arguments parse(const std::vector<std::string>& raw)
                 throw CliError{USAGE, "unknown option " + word + " (see openai-batch --help)"};
             }
             const auto& values = VALUE_FLAGS.at(arguments.command);
-            const auto switches = SWITCHES.count(arguments.command) ? SWITCHES.at(arguments.command) : std::vector<std::string>();
+            const auto switches =
+                SWITCHES.count(arguments.command) ? SWITCHES.at(arguments.command) : std::vector<std::string>();
             if (std::find(values.begin(), values.end(), word) != values.end())
             {
                 if (++i >= raw.size())
@@ -138,8 +149,9 @@ Arguments parse(const std::vector<std::string>& raw)
             }
             else
             {
-                throw CliError{USAGE, "unknown option " + word + " for " + arguments.command + " (see openai-batch "
-                                          + arguments.command + " --help)"};
+                throw CliError{USAGE,
+                               "unknown option " + word + " for " + arguments.command + " (see openai-batch "
+                                   + arguments.command + " --help)"};
             }
         }
         else if (arguments.command.empty())
@@ -168,7 +180,8 @@ void expectPositional(const Arguments& arguments, size_t count, const char* what
 {
     if (arguments.positional.size() != count)
     {
-        throw CliError{USAGE, arguments.command + " takes " + what + " (see openai-batch " + arguments.command + " --help)"};
+        throw CliError{USAGE,
+                       arguments.command + " takes " + what + " (see openai-batch " + arguments.command + " --help)"};
     }
 }
 
@@ -199,8 +212,8 @@ std::string describe(const model::Batch& batch)
     {
         for (const auto& error : errors->getData())
         {
-            out << "  error" << (error->lineIsSet() ? " on line " + std::to_string(error->getLine()) : std::string()) << ": "
-                << text(error->getCode()) << ": " << text(error->getMessage()) << "\n";
+            out << "  error" << (error->lineIsSet() ? " on line " + std::to_string(error->getLine()) : std::string())
+                << ": " << text(error->getCode()) << ": " << text(error->getMessage()) << "\n";
         }
     }
     return out.str();
@@ -211,7 +224,10 @@ class Progress
 {
 public:
     Progress(std::ostream& out, bool terminal, bool quiet)
-        : m_Out(out), m_Terminal(terminal), m_Quiet(quiet), m_Started(std::chrono::steady_clock::now())
+        : m_Out(out)
+        , m_Terminal(terminal)
+        , m_Quiet(quiet)
+        , m_Started(std::chrono::steady_clock::now())
     {
     }
 
@@ -224,16 +240,19 @@ public:
         const auto& counts = batch.getRequestCounts();
         const int64_t total = counts ? counts->getTotal() : 0;
         const int64_t done = counts ? counts->getCompleted() + counts->getFailed() : 0;
-        const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - m_Started).count();
+        const auto elapsed =
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - m_Started).count();
         std::ostringstream line;
-        line << text(batch.getStatusString()) << " " << done << "/" << total << " (" << (counts ? counts->getFailed() : 0)
-             << " failed) " << elapsed / 60 << "m" << std::setw(2) << std::setfill('0') << elapsed % 60 << "s";
+        line << text(batch.getStatusString()) << " " << done << "/" << total << " ("
+             << (counts ? counts->getFailed() : 0) << " failed) " << elapsed / 60 << "m" << std::setw(2)
+             << std::setfill('0') << elapsed % 60 << "s";
         if (m_Terminal)
         {
             const int width = 30;
             const int filled = total > 0 ? static_cast<int>(width * done / total) : 0;
-            m_Out << "\r[" << std::string(static_cast<size_t>(filled), '#') << std::string(static_cast<size_t>(width - filled), '.')
-                  << "] " << line.str() << "\x1b[K" << std::flush;
+            m_Out << "\r[" << std::string(static_cast<size_t>(filled), '#')
+                  << std::string(static_cast<size_t>(width - filled), '.') << "] " << line.str() << "\x1b[K"
+                  << std::flush;
         }
         else
         {
@@ -291,8 +310,12 @@ int report(const BatchRun& run, const Arguments& arguments, std::ostream& out)
 class Commands
 {
 public:
-    Commands(const Arguments& arguments, std::ostream& out, const Environment& environment, std::shared_ptr<api::ApiClient> client)
-        : m_Arguments(arguments), m_Out(out), m_Environment(environment), m_Client(std::move(client))
+    Commands(const Arguments& arguments, std::ostream& out, const Environment& environment,
+             std::shared_ptr<api::ApiClient> client)
+        : m_Arguments(arguments)
+        , m_Out(out)
+        , m_Environment(environment)
+        , m_Client(std::move(client))
     {
     }
 
@@ -356,12 +379,15 @@ private:
     {
         expectPositional(m_Arguments, 0, "no arguments");
         const std::string limitText = flag(m_Arguments, "--limit", "20");
-        if (limitText.empty() || limitText.size() > 9 || limitText.find_first_not_of("0123456789") != std::string::npos || std::stol(limitText) < 1)
+        if (limitText.empty() || limitText.size() > 9 || limitText.find_first_not_of("0123456789") != std::string::npos
+            || std::stol(limitText) < 1)
         {
             throw CliError{USAGE, "--limit must be a positive integer, not '" + limitText + "'"};
         }
         const size_t limit = std::stoul(limitText);
-        const auto batches = collectAll(batchPages(api::BatchApi(m_Client), static_cast<int64_t>(std::min<size_t>(limit, 100)), limit)).get();
+        const auto batches =
+            collectAll(batchPages(api::BatchApi(m_Client), static_cast<int64_t>(std::min<size_t>(limit, 100)), limit))
+                .get();
         if (m_Arguments.json)
         {
             std::vector<web::json::value> data;
@@ -376,8 +402,8 @@ private:
         for (const auto& batch : batches)
         {
             const auto& counts = batch->getRequestCounts();
-            m_Out << text(batch->getId()) << "  " << std::left << std::setw(11) << text(batch->getStatusString()) << "  "
-                  << text(batch->getEndpoint()) << "  " << (counts ? counts->getCompleted() : 0) << "/"
+            m_Out << text(batch->getId()) << "  " << std::left << std::setw(11) << text(batch->getStatusString())
+                  << "  " << text(batch->getEndpoint()) << "  " << (counts ? counts->getCompleted() : 0) << "/"
                   << (counts ? counts->getTotal() : 0) << "\n";
         }
         m_Out << std::flush;
@@ -412,8 +438,11 @@ private:
         const RequestFileCheck check = checkRequestFile(options.requestFile, options.endpoint);
         if (!check.problems.empty())
         {
-            throw CliError{INVALID_INPUT, options.requestFile + ": " + check.problems.front().toString()
-                                              + (check.problems.size() > 1 ? " (and " + std::to_string(check.problems.size() - 1) + " more)" : "")};
+            throw CliError{INVALID_INPUT,
+                           options.requestFile + ": " + check.problems.front().toString()
+                               + (check.problems.size() > 1
+                                      ? " (and " + std::to_string(check.problems.size() - 1) + " more)"
+                                      : "")};
         }
         if (m_Arguments.flags.count("--wait"))
         {
@@ -427,10 +456,11 @@ private:
             progress.finish();
             return report(run, m_Arguments, m_Out);
         }
-        const auto uploaded = api::FilesApi(m_Client)
-                                  .createFile(model::HttpContent::fromFile(options.requestFile, _XPLATSTR("application/jsonl")),
-                                              _XPLATSTR("batch"))
-                                  .get();
+        const auto uploaded =
+            api::FilesApi(m_Client)
+                .createFile(model::HttpContent::fromFile(options.requestFile, _XPLATSTR("application/jsonl")),
+                            _XPLATSTR("batch"))
+                .get();
         auto request = std::make_shared<model::CreateBatchRequest>();
         request->setInputFileId(uploaded->getId());
         request->setEndpointString(utility::conversions::to_string_t(options.endpoint));
@@ -441,7 +471,8 @@ private:
         {
             return printBatch(*batch);
         }
-        m_Out << text(batch->getId()) << " submitted: " << check.customIds.size() << " requests, " << text(batch->getStatusString()) << std::endl;
+        m_Out << text(batch->getId()) << " submitted: " << check.customIds.size() << " requests, "
+              << text(batch->getStatusString()) << std::endl;
         return OK;
     }
 
@@ -456,7 +487,8 @@ private:
         const auto batch = api::BatchApi(m_Client).retrieveBatch(id()).get();
         if (!isTerminal(*batch))
         {
-            throw CliError{FAILURE, text(batch->getId()) + " is still " + text(batch->getStatusString()) + ": wait for it first"};
+            throw CliError{
+                FAILURE, text(batch->getId()) + " is still " + text(batch->getStatusString()) + ": wait for it first"};
         }
         const std::string base = directory + "/" + text(batch->getId());
         const std::string input = base + "_input.jsonl";
@@ -508,7 +540,9 @@ int runCli(const std::vector<std::string>& words, std::ostream& out, std::ostrea
             throw CliError{USAGE, "no API key: set OPENAI_API_KEY"};
         }
         configuration->setApiKey(utility::conversions::to_string_t(*key));
-        baseUrl = !arguments.baseUrl.empty() ? arguments.baseUrl : environment.variable("OPENAI_BASE_URL").value_or(text(configuration->getBaseUrl()));
+        baseUrl = !arguments.baseUrl.empty()
+            ? arguments.baseUrl
+            : environment.variable("OPENAI_BASE_URL").value_or(text(configuration->getBaseUrl()));
         configuration->setBaseUrl(utility::conversions::to_string_t(baseUrl));
         if (const auto organization = environment.variable("OPENAI_ORG_ID"))
         {

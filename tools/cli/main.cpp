@@ -12,5 +12,6 @@ int main(int argc, char** argv)
         return value && *value ? std::optional<std::string>(value) : std::nullopt;
     };
     environment.stdoutIsTerminal = ::isatty(STDOUT_FILENO) == 1;
-    return openai_batch::cli::runCli(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr, environment);
+    return openai_batch::cli::runCli(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr,
+                                     environment);
 }
