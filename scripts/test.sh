@@ -2,7 +2,7 @@
 # Builds (if needed) and runs every test, twice:
 #  1. build/: GoogleTest (models, the API against a loopback server and against Prism, the workflow, the
 #     local server), the programs end to end, the generator's tests and drift check, the newest-spec
-#     build, the format check of generated code, clang-tidy over our sources, the package consumers,
+#     build, the clang-format check of every C++ file, clang-tidy over our sources, the package consumers,
 #     the benchmark smoke run and a short pass of every fuzzer.
 #  2. build-sanitize/: the same package and tests built with AddressSanitizer and
 #     UndefinedBehaviorSanitizer (LeakSanitizer on). It runs every test of this package's C++ code; it
