@@ -90,22 +90,22 @@ void BatchProcessor::started(const std::string& batchId)
     m_State.putProgress(batchId, progress);
 }
 
-bool BatchProcessor::cancel(const std::string& batchId)
+std::optional<value> BatchProcessor::cancel(const std::string& batchId)
 {
     std::lock_guard<std::mutex> lock(m_Mutex);
     auto batch = m_State.batch(batchId);
     if (!batch)
     {
-        return false;
+        return std::nullopt;
     }
     const std::string status = batch->at("status").as_string();
     if (status != "validating" && status != "in_progress" && status != "finalizing")
     {
-        return false;
+        return std::nullopt;
     }
     RunProgress progress = m_State.progress(batchId);
     enter(*batch, progress, "cancelling", "cancelling_at");
-    return true;
+    return batch;
 }
 
 void BatchProcessor::advance()

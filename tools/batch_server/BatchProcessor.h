@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 
 namespace openai_batch::server {
 
@@ -34,8 +35,10 @@ public:
     void advance();
     /// A new batch's progress record starts now.
     void started(const std::string& batchId);
-    /// Asks for cancellation (validating, in_progress, finalizing become cancelling); false otherwise.
-    bool cancel(const std::string& batchId);
+    /// Asks for cancellation (validating, in_progress, finalizing become cancelling) and returns the
+    /// batch as that left it; nothing if the batch is unknown or has ended. The caller answers with this
+    /// copy: by the time it re-reads the state, the next tick may have finished cancelling.
+    std::optional<web::json::value> cancel(const std::string& batchId);
 
     int64_t now() const { return m_Now(); }
 

@@ -456,12 +456,13 @@ void LocalBatchServer::route(const Exchange& exchange)
         }
         if (depth == 3 && segments[2] == "cancel" && method == "POST")
         {
-            if (!m_Processor.cancel(segments[1]))
+            const auto cancelling = m_Processor.cancel(segments[1]);
+            if (!cancelling)
             {
                 return exchange.fail(400, "Batch " + segments[1] + " cannot be cancelled: it has already ended.");
             }
             m_TickWake.notify_all();
-            return exchange.send(200, *m_State.batch(segments[1]));
+            return exchange.send(200, *cancelling);
         }
     }
     unknownUrl(exchange);
