@@ -38,7 +38,7 @@ public:
     /// List your organization's batches.
     /// \param after A cursor for use in pagination. `after` is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, ending with obj_foo, your subsequent call can include after=obj_foo in order to fetch the next page of the list.
     /// \param limit A limit on the number of objects to be returned. Limit can range between 1 and 100, and the default is 20.
-    pplx::task<std::shared_ptr<ListBatchesResponse>> listBatches(boost::optional<utility::string_t> after, boost::optional<int64_t> limit) const;
+    pplx::task<std::shared_ptr<ListBatchesResponse>> listBatches(boost::optional<utility::string_t> after = boost::none, boost::optional<int64_t> limit = boost::none) const;
 
     /// GET /batches/{batch_id}
     /// Retrieves a batch.

@@ -23,17 +23,18 @@ pplx::task<std::shared_ptr<ListFilesResponse>> FilesApi::listFiles(boost::option
     return m_ApiClient->callApi(requestForListFiles(std::move(purpose), limit, std::move(order), std::move(after))).then([](const ApiResponse& response) { return response.readModel<ListFilesResponse>(); });
 }
 
-ApiRequest FilesApi::requestForCreateFile(std::shared_ptr<HttpContent> file, utility::string_t purpose) const
+ApiRequest FilesApi::requestForCreateFile(std::shared_ptr<HttpContent> file, utility::string_t purpose, boost::optional<std::shared_ptr<FileExpirationAfter>> expiresAfter) const
 {
     ApiRequest request(_XPLATSTR("createFile"), web::http::methods::POST, _XPLATSTR("/files"));
     request.addFormFile(_XPLATSTR("file"), file);
     request.addFormField(_XPLATSTR("purpose"), purpose, true);
+    request.addFormModel(_XPLATSTR("expires_after"), expiresAfter, false);
     return request;
 }
 
-pplx::task<std::shared_ptr<OpenAIFile>> FilesApi::createFile(std::shared_ptr<HttpContent> file, utility::string_t purpose) const
+pplx::task<std::shared_ptr<OpenAIFile>> FilesApi::createFile(std::shared_ptr<HttpContent> file, utility::string_t purpose, boost::optional<std::shared_ptr<FileExpirationAfter>> expiresAfter) const
 {
-    return m_ApiClient->callApi(requestForCreateFile(std::move(file), std::move(purpose))).then([](const ApiResponse& response) { return response.readModel<OpenAIFile>(); });
+    return m_ApiClient->callApi(requestForCreateFile(std::move(file), std::move(purpose), std::move(expiresAfter))).then([](const ApiResponse& response) { return response.readModel<OpenAIFile>(); });
 }
 
 ApiRequest FilesApi::requestForDeleteFile(utility::string_t fileId) const

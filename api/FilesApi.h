@@ -6,6 +6,7 @@
 
 #include "api/ApiClient.h"
 #include "model/ListFilesResponse.h"
+#include "model/FileExpirationAfter.h"
 #include "model/OpenAIFile.h"
 #include "model/DeleteFileResponse.h"
 
@@ -35,16 +36,17 @@ public:
     /// \param limit A limit on the number of objects to be returned. Limit can range between 1 and 10,000, and the default is 10,000.
     /// \param order Sort order by the `created_at` timestamp of the objects. `asc` for ascending order and `desc` for descending order.
     /// \param after A cursor for use in pagination. `after` is an object ID that defines your place in the list. For instance, if you make a list request and receive 100 objects, ending with obj_foo, your subsequent call can include after=obj_foo in order to fetch the next page of the list.
-    pplx::task<std::shared_ptr<ListFilesResponse>> listFiles(boost::optional<utility::string_t> purpose, boost::optional<int64_t> limit, boost::optional<utility::string_t> order, boost::optional<utility::string_t> after) const;
+    pplx::task<std::shared_ptr<ListFilesResponse>> listFiles(boost::optional<utility::string_t> purpose = boost::none, boost::optional<int64_t> limit = boost::none, boost::optional<utility::string_t> order = boost::none, boost::optional<utility::string_t> after = boost::none) const;
 
     /// POST /files
-    /// Upload a file that can be used across various endpoints. Individual files can be up to 512 MB, and the size of all files uploaded by one organization can be up to 100 GB. The Assistants API supports files up to 2 million tokens and of specific file types. See the [Assistants Tools guide](/docs/assistants/tools) for details. The Fine-tuning API only supports `.jsonl` files. The input also has certain required formats for fine-tuning [chat](/docs/api-reference/fine-tuning/chat-input) or [completions](/docs/api-reference/fine-tuning/completions-input) models. The Batch API only supports `.jsonl` files up to 200 MB in size. The input also has a specific required [format](/docs/api-reference/batch/request-input). Please [contact us](https://help.openai.com/) if you need to increase these storage limits.
+    /// Upload a file that can be used across various endpoints. Individual files can be up to 512 MB, and each project can store up to 2.5 TB of files in total. There is no organization-wide storage limit. Uploads to this endpoint are rate-limited to 1,000 requests per minute per authenticated user. - The Assistants API supports files up to 2 million tokens and of specific file types. See the [Assistants Tools guide](/docs/assistants/tools) for details. - The Fine-tuning API only supports `.jsonl` files. The input also has certain required formats for fine-tuning [chat](/docs/api-reference/fine-tuning/chat-input) or [completions](/docs/api-reference/fine-tuning/completions-input) models. - The Batch API only supports `.jsonl` files up to 200 MB in size. The input also has a specific required [format](/docs/api-reference/batch/request-input). - For Retrieval or `file_search` ingestion, upload files here first. If you need to attach multiple uploaded files to the same vector store, use [`/vector_stores/{vector_store_id}/file_batches`](/docs/api-reference/vector-stores-file-batches/createBatch) instead of attaching them one by one. Vector store attachment has separate limits from file upload, including 2,000 attached files per minute per organization. Please [contact us](https://help.openai.com/) if you need to increase these storage limits.
     /// \param file The File object (not file name) to be uploaded.
-    /// \param purpose The intended purpose of the uploaded file. One of: - `assistants`: Used in the Assistants API - `batch`: Used in the Batch API - `fine-tune`: Used for fine-tuning - `vision`: Images used for vision fine-tuning - `user_data`: Flexible file type for any purpose - `evals`: Used for eval data sets
-    pplx::task<std::shared_ptr<OpenAIFile>> createFile(std::shared_ptr<HttpContent> file, utility::string_t purpose) const;
+    /// \param purpose The intended purpose of the uploaded file. One of:
+    /// \param expiresAfter The expiration policy for a file. By default, files with `purpose=batch` expire after 30 days and all other files are persisted until they are manually deleted.
+    pplx::task<std::shared_ptr<OpenAIFile>> createFile(std::shared_ptr<HttpContent> file, utility::string_t purpose, boost::optional<std::shared_ptr<FileExpirationAfter>> expiresAfter = boost::none) const;
 
     /// DELETE /files/{file_id}
-    /// Delete a file.
+    /// Delete a file and remove it from all vector stores.
     /// \param fileId The ID of the file to use for this request.
     pplx::task<std::shared_ptr<DeleteFileResponse>> deleteFile(utility::string_t fileId) const;
 
@@ -54,7 +56,7 @@ public:
     pplx::task<std::shared_ptr<OpenAIFile>> retrieveFile(utility::string_t fileId) const;
 
     /// GET /files/{file_id}/content
-    /// Returns the contents of the specified file.
+    /// Returns a response containing the contents of the specified file.
     /// \param fileId The ID of the file to use for this request.
     pplx::task<utility::string_t> downloadFile(utility::string_t fileId) const;
     /// downloadFile, writing the body to path as it arrives (the file is replaced, and rewritten from
@@ -69,7 +71,7 @@ protected:
 
 private:
     ApiRequest requestForListFiles(boost::optional<utility::string_t> purpose, boost::optional<int64_t> limit, boost::optional<utility::string_t> order, boost::optional<utility::string_t> after) const;
-    ApiRequest requestForCreateFile(std::shared_ptr<HttpContent> file, utility::string_t purpose) const;
+    ApiRequest requestForCreateFile(std::shared_ptr<HttpContent> file, utility::string_t purpose, boost::optional<std::shared_ptr<FileExpirationAfter>> expiresAfter) const;
     ApiRequest requestForDeleteFile(utility::string_t fileId) const;
     ApiRequest requestForRetrieveFile(utility::string_t fileId) const;
     ApiRequest requestForDownloadFile(utility::string_t fileId) const;

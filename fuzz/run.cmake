@@ -9,7 +9,7 @@ endif()
 run_step("configure the harnesses with clang" COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}/fuzz" -B "${WORK_DIR}/build"
   -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo)
 run_step("build the harnesses" COMMAND "${CMAKE_COMMAND}" --build "${WORK_DIR}/build" -j 2)
-foreach(harness model result_file request_line error_body server_request)
+foreach(harness model result_file request_line error_body server_request webhook)
   file(MAKE_DIRECTORY "${WORK_DIR}/found/${harness}")
   set(dictionary "")
   if(EXISTS "${SOURCE_DIR}/fuzz/${harness}.dict")

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Writes model/, api/, doc/ and the README's API and model tables from openapi.yaml.
+"""Writes model/, api/, doc/ and the README's generated tables from openapi.yaml.
 
     python3 generator/generate.py                  # regenerate in place
     python3 generator/generate.py --check          # exit 1 with a diff when anything committed is stale
+    python3 generator/generate.py --cut SPEC       # openapi.yaml := the selected part of SPEC (OpenAI's
+                                                   # whole published spec), then regenerate from it
     python3 generator/generate.py --spec F --out D # generate from another spec into another directory
 
-model/, api/ and doc/ belong to the generator: files there that it no longer writes are deleted.
+What is generated is the selection in generator/config.yaml (tags, webhooks, extra models) and every
+schema it reaches, from whichever spec is given: our cut, or OpenAI's whole spec, which give the same
+code. model/, api/ and doc/ belong to the generator: files there that it no longer writes are deleted.
 """
 import argparse
 import difflib
@@ -20,7 +24,8 @@ FIX_COMMAND = "python3 generator/generate.py"
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from codegen import loader, render  # noqa: E402  (codegen finds Jinja2 and PyYAML first)
+from codegen import render  # noqa: E402  (codegen finds Jinja2 and PyYAML first)
+from codegen.settings import Settings  # noqa: E402
 
 import yaml  # noqa: E402
 from codegen.errors import SpecError  # noqa: E402
@@ -31,27 +36,27 @@ README_TABLES = (
      render.readme_api_table),
     ("<!-- BEGIN GENERATED MODEL TABLE: python3 generator/generate.py -->", "<!-- END GENERATED MODEL TABLE -->",
      render.readme_model_table),
+    ("<!-- BEGIN GENERATED WEBHOOK TABLE: python3 generator/generate.py -->", "<!-- END GENERATED WEBHOOK TABLE -->",
+     render.readme_webhook_table),
 )
 
 
-def read_config(path: str, spec_path: str) -> render.Config:
-    with open(path, encoding="utf-8") as f:
-        data = yaml.safe_load(f) or {}
-    for key in ("namespace", "package"):
-        if not isinstance(data.get(key), str) or not data[key]:
-            raise SpecError(f"{path}: '{key}' must be a non-empty string")
-    docs_site = data.get("docs_site", "")
-    if not isinstance(docs_site, str):
-        raise SpecError(f"{path}: 'docs_site' must be a string")
-    return render.Config(namespace=data["namespace"], package=data["package"], spec_name=os.path.basename(spec_path),
-                         docs_site=docs_site.rstrip("/"))
+def expected_files(spec_path: str, config_path: str, out_dir: str, cut_from: str = None) -> dict:
+    """Every file the generator owns under out_dir, with the text it should have.
 
-
-def expected_files(spec_path: str, config_path: str, out_dir: str) -> dict:
-    """Every file the generator owns under out_dir, with the text it should have."""
-    config = read_config(config_path, spec_path)
-    spec = loader.load_file(spec_path)
-    files = render.render(spec, config)
+    With cut_from, the spec itself is one of them: the cut of that whole spec.
+    """
+    settings = Settings(config_path, spec_path)
+    files = {}
+    if cut_from:
+        spec_text = settings.cut(cut_from)
+        files[os.path.relpath(spec_path, out_dir)] = spec_text
+    else:
+        with open(spec_path, encoding="utf-8") as f:
+            spec_text = f.read()
+    spec = settings.load(spec_text)
+    config = settings.config
+    files.update(render.render(spec, config))
     readme_path = os.path.join(out_dir, README)
     if os.path.exists(readme_path):
         with open(readme_path, encoding="utf-8") as f:
@@ -69,8 +74,13 @@ def replace_between(readme: str, begin_marker: str, end_marker: str, table: str)
     return readme[: begin + len(begin_marker)] + "\n" + table + readme[end:]
 
 
-def existing_files(out_dir: str) -> dict:
+def existing_files(out_dir: str, also=()) -> dict:
+    """The files the generator owns that exist under out_dir, and those of `also` that exist."""
     found = {}
+    for path in also:
+        if os.path.exists(os.path.join(out_dir, path)):
+            with open(os.path.join(out_dir, path), encoding="utf-8") as f:
+                found[path] = f.read()
     for directory in GENERATED_DIRS:
         base = os.path.join(out_dir, directory)
         for dirpath, _, filenames in os.walk(base):
@@ -117,21 +127,24 @@ def write(expected: dict, actual: dict, out_dir: str) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spec", default=os.path.join(ROOT, "openapi.yaml"), help="OpenAPI 3.0/3.1 file (default: openapi.yaml)")
+    parser.add_argument("--cut", metavar="WHOLE_SPEC",
+                        help="first write --spec as the part of WHOLE_SPEC (OpenAI's openapi.yaml) that config.yaml selects")
     parser.add_argument("--out", default=ROOT, help="directory that receives model/, api/ and doc/ (default: the repository)")
-    parser.add_argument("--config", default=os.path.join(ROOT, "generator", "config.yaml"), help="namespace and package name")
+    parser.add_argument("--config", default=os.path.join(ROOT, "generator", "config.yaml"), help="names, the selection and the overlay (default: generator/config.yaml)")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 with a diff if the output is stale")
     args = parser.parse_args(argv)
     try:
-        expected = expected_files(args.spec, args.config, args.out)
+        expected = expected_files(args.spec, args.config, args.out, args.cut)
     except (SpecError, OSError, yaml.YAMLError) as error:
         print(f"generate.py: {error}", file=sys.stderr)
         return 2
-    actual = existing_files(args.out)
+    actual = existing_files(args.out, [os.path.relpath(args.spec, args.out)] if args.cut else [])
     if args.check:
         diff = stale_diff(expected, actual)
         if diff:
             sys.stdout.write(diff)
-            print(f"\nThe generated files are stale. Regenerate and commit them: {FIX_COMMAND}", file=sys.stderr)
+            fix = f"{FIX_COMMAND} --cut {args.cut}" if args.cut else FIX_COMMAND
+            print(f"\nThe generated files are stale. Regenerate and commit them: {fix}", file=sys.stderr)
             return 1
         print("Generated files are up to date.")
         return 0

@@ -13,7 +13,7 @@ const char* Batch::modelName() const
 web::json::value Batch::toJson() const
 {
     Fields fields;
-    fields.reserve(20 + m_AdditionalProperties.size());
+    fields.reserve(22 + m_AdditionalProperties.size());
     if (m_IdIsSet)
     {
         fields.emplace_back(_XPLATSTR("id"), ModelBase::toJson(m_Id));
@@ -25,6 +25,10 @@ web::json::value Batch::toJson() const
     if (m_EndpointIsSet)
     {
         fields.emplace_back(_XPLATSTR("endpoint"), ModelBase::toJson(m_Endpoint));
+    }
+    if (m_ModelIsSet)
+    {
+        fields.emplace_back(_XPLATSTR("model"), ModelBase::toJson(m_Model));
     }
     if (m_ErrorsIsSet)
     {
@@ -90,6 +94,10 @@ web::json::value Batch::toJson() const
     {
         fields.emplace_back(_XPLATSTR("request_counts"), ModelBase::toJson(m_RequestCounts));
     }
+    if (m_UsageIsSet)
+    {
+        fields.emplace_back(_XPLATSTR("usage"), ModelBase::toJson(m_Usage));
+    }
     if (m_MetadataIsSet)
     {
         fields.emplace_back(_XPLATSTR("metadata"), ModelBase::toJson(m_Metadata));
@@ -122,6 +130,10 @@ bool Batch::readJson(const web::json::value& json, const JsonPath& path, Diagnos
         else if (key == JsonKey(_XPLATSTR("endpoint")))
         {
             m_EndpointIsSet = readProperty(field.second, path.child(key), m_Endpoint, diagnostics) || m_EndpointIsSet;
+        }
+        else if (key == JsonKey(_XPLATSTR("model")))
+        {
+            m_ModelIsSet = readProperty(field.second, path.child(key), m_Model, diagnostics) || m_ModelIsSet;
         }
         else if (key == JsonKey(_XPLATSTR("errors")))
         {
@@ -187,6 +199,10 @@ bool Batch::readJson(const web::json::value& json, const JsonPath& path, Diagnos
         {
             m_RequestCountsIsSet = readProperty(field.second, path.child(key), m_RequestCounts, diagnostics) || m_RequestCountsIsSet;
         }
+        else if (key == JsonKey(_XPLATSTR("usage")))
+        {
+            m_UsageIsSet = readProperty(field.second, path.child(key), m_Usage, diagnostics) || m_UsageIsSet;
+        }
         else if (key == JsonKey(_XPLATSTR("metadata")))
         {
             m_MetadataIsSet = readProperty(field.second, path.child(key), m_Metadata, diagnostics) || m_MetadataIsSet;
@@ -217,6 +233,7 @@ void Batch::collectProblems(const JsonPath& path, Diagnostics& problems) const
     requireProperty(m_StatusIsSet, path, _XPLATSTR("status"), problems);
     requireProperty(m_CreatedAtIsSet, path, _XPLATSTR("created_at"), problems);
     collectProblemsIn(m_RequestCounts, path.child(_XPLATSTR("request_counts")), problems);
+    collectProblemsIn(m_Usage, path.child(_XPLATSTR("usage")), problems);
     if (m_MetadataIsSet)
     {
         checkMapLimits(m_Metadata, 16, 64, 512, path.child(_XPLATSTR("metadata")), problems);
@@ -231,6 +248,8 @@ bool Batch::operator==(const Batch& other) const
         && equalValues(m_Object, other.m_Object)
         && m_EndpointIsSet == other.m_EndpointIsSet
         && equalValues(m_Endpoint, other.m_Endpoint)
+        && m_ModelIsSet == other.m_ModelIsSet
+        && equalValues(m_Model, other.m_Model)
         && m_ErrorsIsSet == other.m_ErrorsIsSet
         && equalValues(m_Errors, other.m_Errors)
         && m_InputFileIdIsSet == other.m_InputFileIdIsSet
@@ -263,6 +282,8 @@ bool Batch::operator==(const Batch& other) const
         && equalValues(m_CancelledAt, other.m_CancelledAt)
         && m_RequestCountsIsSet == other.m_RequestCountsIsSet
         && equalValues(m_RequestCounts, other.m_RequestCounts)
+        && m_UsageIsSet == other.m_UsageIsSet
+        && equalValues(m_Usage, other.m_Usage)
         && m_MetadataIsSet == other.m_MetadataIsSet
         && equalValues(m_Metadata, other.m_Metadata)
         && m_AdditionalProperties == other.m_AdditionalProperties;
@@ -370,6 +391,28 @@ void Batch::unsetEndpoint()
 {
     m_Endpoint = {};
     m_EndpointIsSet = false;
+}
+
+const utility::string_t& Batch::getModel() const
+{
+    return m_Model;
+}
+
+void Batch::setModel(const utility::string_t& value)
+{
+    m_Model = value;
+    m_ModelIsSet = true;
+}
+
+bool Batch::modelIsSet() const
+{
+    return m_ModelIsSet;
+}
+
+void Batch::unsetModel()
+{
+    m_Model = {};
+    m_ModelIsSet = false;
 }
 
 const std::shared_ptr<BatchErrors>& Batch::getErrors() const
@@ -860,6 +903,28 @@ void Batch::unsetRequestCounts()
 void Batch::unsetRequest_counts()
 {
     unsetRequestCounts();
+}
+
+const std::shared_ptr<BatchUsage>& Batch::getUsage() const
+{
+    return m_Usage;
+}
+
+void Batch::setUsage(const std::shared_ptr<BatchUsage>& value)
+{
+    m_Usage = value;
+    m_UsageIsSet = true;
+}
+
+bool Batch::usageIsSet() const
+{
+    return m_UsageIsSet;
+}
+
+void Batch::unsetUsage()
+{
+    m_Usage = {};
+    m_UsageIsSet = false;
 }
 
 const std::map<utility::string_t, utility::string_t>& Batch::getMetadata() const

@@ -5,6 +5,7 @@
 #include "model/ModelBase.h"
 #include "model/BatchErrors.h"
 #include "model/BatchRequestCounts.h"
+#include "model/BatchUsage.h"
 
 #include <cpprest/details/basic_types.h>
 #include <cpprest/json.h>
@@ -81,6 +82,15 @@ public:
     bool endpointIsSet() const;
     void unsetEndpoint();
     void setEndpoint(const utility::string_t& value);
+
+    /// Model ID used to process the batch, like `gpt-5-2025-08-07`. OpenAI
+    /// offers a wide range of models with different capabilities, performance
+    /// characteristics, and price points. Refer to the [model
+    /// guide](/docs/models) to browse and compare available models.
+    const utility::string_t& getModel() const;
+    bool modelIsSet() const;
+    void unsetModel();
+    void setModel(const utility::string_t& value);
 
     const std::shared_ptr<BatchErrors>& getErrors() const;
     bool errorsIsSet() const;
@@ -194,6 +204,11 @@ public:
     void unsetRequest_counts(); ///< cpp-restsdk's spelling of unsetRequestCounts
     void setRequestCounts(const std::shared_ptr<BatchRequestCounts>& value);
 
+    const std::shared_ptr<BatchUsage>& getUsage() const;
+    bool usageIsSet() const;
+    void unsetUsage();
+    void setUsage(const std::shared_ptr<BatchUsage>& value);
+
     /// Set of 16 key-value pairs that can be attached to an object. This can be
     /// useful for storing additional information about the object in a structured
     /// format, and querying for objects via API or the dashboard.
@@ -212,6 +227,8 @@ protected:
     bool m_ObjectIsSet = false;
     utility::string_t m_Endpoint{};
     bool m_EndpointIsSet = false;
+    utility::string_t m_Model{};
+    bool m_ModelIsSet = false;
     std::shared_ptr<BatchErrors> m_Errors{};
     bool m_ErrorsIsSet = false;
     utility::string_t m_InputFileId{};
@@ -244,6 +261,8 @@ protected:
     bool m_CancelledAtIsSet = false;
     std::shared_ptr<BatchRequestCounts> m_RequestCounts{};
     bool m_RequestCountsIsSet = false;
+    std::shared_ptr<BatchUsage> m_Usage{};
+    bool m_UsageIsSet = false;
     std::map<utility::string_t, utility::string_t> m_Metadata{};
     bool m_MetadataIsSet = false;
 };

@@ -96,12 +96,12 @@ void BatchErrors::unsetObject()
     m_ObjectIsSet = false;
 }
 
-const std::vector<std::shared_ptr<BatchErrorsDataInner>>& BatchErrors::getData() const
+const std::vector<std::shared_ptr<BatchError>>& BatchErrors::getData() const
 {
     return m_Data;
 }
 
-void BatchErrors::setData(const std::vector<std::shared_ptr<BatchErrorsDataInner>>& value)
+void BatchErrors::setData(const std::vector<std::shared_ptr<BatchError>>& value)
 {
     m_Data = value;
     m_DataIsSet = true;

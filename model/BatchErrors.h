@@ -3,7 +3,7 @@
 #define ORG_OPENAPITOOLS_CLIENT_MODEL_BATCHERRORS_H_
 
 #include "model/ModelBase.h"
-#include "model/BatchErrorsDataInner.h"
+#include "model/BatchError.h"
 
 #include <cpprest/details/basic_types.h>
 #include <cpprest/json.h>
@@ -35,15 +35,15 @@ public:
     void unsetObject();
     void setObject(const utility::string_t& value);
 
-    const std::vector<std::shared_ptr<BatchErrorsDataInner>>& getData() const;
+    const std::vector<std::shared_ptr<BatchError>>& getData() const;
     bool dataIsSet() const;
     void unsetData();
-    void setData(const std::vector<std::shared_ptr<BatchErrorsDataInner>>& value);
+    void setData(const std::vector<std::shared_ptr<BatchError>>& value);
 
 protected:
     utility::string_t m_Object{};
     bool m_ObjectIsSet = false;
-    std::vector<std::shared_ptr<BatchErrorsDataInner>> m_Data{};
+    std::vector<std::shared_ptr<BatchError>> m_Data{};
     bool m_DataIsSet = false;
 };
 

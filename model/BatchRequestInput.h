@@ -59,7 +59,7 @@ public:
     void setMethod(MethodEnum value);
     void setMethodString(const utility::string_t& value);
 
-    /// The OpenAI API relative URL to be used for the request. Currently `/v1/chat/completions`, `/v1/embeddings`, and `/v1/completions` are supported.
+    /// The OpenAI API relative URL to be used for the request. It must be the batch's endpoint, one of the values of `CreateBatchRequest.endpoint`.
     const utility::string_t& getUrl() const;
     bool urlIsSet() const;
     void unsetUrl();

@@ -13,7 +13,7 @@ const char* CreateBatchRequest::modelName() const
 web::json::value CreateBatchRequest::toJson() const
 {
     Fields fields;
-    fields.reserve(4 + m_AdditionalProperties.size());
+    fields.reserve(5 + m_AdditionalProperties.size());
     if (m_InputFileIdIsSet)
     {
         fields.emplace_back(_XPLATSTR("input_file_id"), ModelBase::toJson(m_InputFileId));
@@ -29,6 +29,10 @@ web::json::value CreateBatchRequest::toJson() const
     if (m_MetadataIsSet)
     {
         fields.emplace_back(_XPLATSTR("metadata"), ModelBase::toJson(m_Metadata));
+    }
+    if (m_OutputExpiresAfterIsSet)
+    {
+        fields.emplace_back(_XPLATSTR("output_expires_after"), ModelBase::toJson(m_OutputExpiresAfter));
     }
     appendAdditionalProperties(fields);
     return web::json::value::object(std::move(fields), true);
@@ -63,6 +67,10 @@ bool CreateBatchRequest::readJson(const web::json::value& json, const JsonPath& 
         {
             m_MetadataIsSet = readProperty(field.second, path.child(key), m_Metadata, diagnostics) || m_MetadataIsSet;
         }
+        else if (key == JsonKey(_XPLATSTR("output_expires_after")))
+        {
+            m_OutputExpiresAfterIsSet = readProperty(field.second, path.child(key), m_OutputExpiresAfter, diagnostics) || m_OutputExpiresAfterIsSet;
+        }
         else
         {
             m_AdditionalProperties.emplace(field.first, field.second);
@@ -83,6 +91,7 @@ void CreateBatchRequest::collectProblems(const JsonPath& path, Diagnostics& prob
     {
         checkMapLimits(m_Metadata, 16, 64, 512, path.child(_XPLATSTR("metadata")), problems);
     }
+    collectProblemsIn(m_OutputExpiresAfter, path.child(_XPLATSTR("output_expires_after")), problems);
 }
 
 bool CreateBatchRequest::operator==(const CreateBatchRequest& other) const
@@ -95,6 +104,8 @@ bool CreateBatchRequest::operator==(const CreateBatchRequest& other) const
         && equalValues(m_CompletionWindow, other.m_CompletionWindow)
         && m_MetadataIsSet == other.m_MetadataIsSet
         && equalValues(m_Metadata, other.m_Metadata)
+        && m_OutputExpiresAfterIsSet == other.m_OutputExpiresAfterIsSet
+        && equalValues(m_OutputExpiresAfter, other.m_OutputExpiresAfter)
         && m_AdditionalProperties == other.m_AdditionalProperties;
 }
 
@@ -148,6 +159,22 @@ CreateBatchRequest::EndpointEnum CreateBatchRequest::toEndpointEnum(const utilit
     {
         return EndpointEnum::V1_COMPLETIONS;
     }
+    if (value == _XPLATSTR("/v1/moderations"))
+    {
+        return EndpointEnum::V1_MODERATIONS;
+    }
+    if (value == _XPLATSTR("/v1/images/generations"))
+    {
+        return EndpointEnum::V1_IMAGES_GENERATIONS;
+    }
+    if (value == _XPLATSTR("/v1/images/edits"))
+    {
+        return EndpointEnum::V1_IMAGES_EDITS;
+    }
+    if (value == _XPLATSTR("/v1/videos"))
+    {
+        return EndpointEnum::V1_VIDEOS;
+    }
     return EndpointEnum::UNKNOWN_DEFAULT_OPEN_API;
 }
 
@@ -159,6 +186,10 @@ utility::string_t CreateBatchRequest::fromEndpointEnum(EndpointEnum value)
     case EndpointEnum::V1_CHAT_COMPLETIONS: return _XPLATSTR("/v1/chat/completions");
     case EndpointEnum::V1_EMBEDDINGS: return _XPLATSTR("/v1/embeddings");
     case EndpointEnum::V1_COMPLETIONS: return _XPLATSTR("/v1/completions");
+    case EndpointEnum::V1_MODERATIONS: return _XPLATSTR("/v1/moderations");
+    case EndpointEnum::V1_IMAGES_GENERATIONS: return _XPLATSTR("/v1/images/generations");
+    case EndpointEnum::V1_IMAGES_EDITS: return _XPLATSTR("/v1/images/edits");
+    case EndpointEnum::V1_VIDEOS: return _XPLATSTR("/v1/videos");
     case EndpointEnum::UNKNOWN_DEFAULT_OPEN_API: break;
     }
     return utility::string_t();
@@ -280,6 +311,33 @@ void CreateBatchRequest::unsetMetadata()
 {
     m_Metadata = {};
     m_MetadataIsSet = false;
+}
+
+const std::shared_ptr<BatchFileExpirationAfter>& CreateBatchRequest::getOutputExpiresAfter() const
+{
+    return m_OutputExpiresAfter;
+}
+
+void CreateBatchRequest::setOutputExpiresAfter(const std::shared_ptr<BatchFileExpirationAfter>& value)
+{
+    m_OutputExpiresAfter = value;
+    m_OutputExpiresAfterIsSet = true;
+}
+
+bool CreateBatchRequest::outputExpiresAfterIsSet() const
+{
+    return m_OutputExpiresAfterIsSet;
+}
+
+void CreateBatchRequest::unsetOutputExpiresAfter()
+{
+    m_OutputExpiresAfter = {};
+    m_OutputExpiresAfterIsSet = false;
+}
+
+void CreateBatchRequest::unsetOutput_expires_after()
+{
+    unsetOutputExpiresAfter();
 }
 
 } // namespace org::openapitools::client::model

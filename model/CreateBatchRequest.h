@@ -3,6 +3,7 @@
 #define ORG_OPENAPITOOLS_CLIENT_MODEL_CREATEBATCHREQUEST_H_
 
 #include "model/ModelBase.h"
+#include "model/BatchFileExpirationAfter.h"
 
 #include <cpprest/details/basic_types.h>
 #include <cpprest/json.h>
@@ -37,6 +38,10 @@ public:
         V1_CHAT_COMPLETIONS,
         V1_EMBEDDINGS,
         V1_COMPLETIONS,
+        V1_MODERATIONS,
+        V1_IMAGES_GENERATIONS,
+        V1_IMAGES_EDITS,
+        V1_VIDEOS,
     };
     /// UNKNOWN_DEFAULT_OPEN_API for a string the spec does not list.
     static EndpointEnum toEndpointEnum(const utility::string_t& value);
@@ -66,7 +71,7 @@ public:
     void unsetInput_file_id(); ///< cpp-restsdk's spelling of unsetInputFileId
     void setInputFileId(const utility::string_t& value);
 
-    /// The endpoint to be used for all requests in the batch. Currently `/v1/responses`, `/v1/chat/completions`, `/v1/embeddings`, and `/v1/completions` are supported. Note that `/v1/embeddings` batches are also restricted to a maximum of 50,000 embedding inputs across all requests in the batch.
+    /// The endpoint to be used for all requests in the batch. Currently `/v1/responses`, `/v1/chat/completions`, `/v1/embeddings`, `/v1/completions`, `/v1/moderations`, `/v1/images/generations`, `/v1/images/edits`, and `/v1/videos` are supported. Note that `/v1/embeddings` batches are also restricted to a maximum of 50,000 embedding inputs across all requests in the batch.
     EndpointEnum getEndpoint() const;
     /// The value exactly as read or set, including values the spec does not list.
     const utility::string_t& getEndpointString() const;
@@ -98,6 +103,12 @@ public:
     void unsetMetadata();
     void setMetadata(const std::map<utility::string_t, utility::string_t>& value);
 
+    const std::shared_ptr<BatchFileExpirationAfter>& getOutputExpiresAfter() const;
+    bool outputExpiresAfterIsSet() const;
+    void unsetOutputExpiresAfter();
+    void unsetOutput_expires_after(); ///< cpp-restsdk's spelling of unsetOutputExpiresAfter
+    void setOutputExpiresAfter(const std::shared_ptr<BatchFileExpirationAfter>& value);
+
 protected:
     utility::string_t m_InputFileId{};
     bool m_InputFileIdIsSet = false;
@@ -107,6 +118,8 @@ protected:
     bool m_CompletionWindowIsSet = false;
     std::map<utility::string_t, utility::string_t> m_Metadata{};
     bool m_MetadataIsSet = false;
+    std::shared_ptr<BatchFileExpirationAfter> m_OutputExpiresAfter{};
+    bool m_OutputExpiresAfterIsSet = false;
 };
 
 } // namespace org::openapitools::client::model

@@ -360,6 +360,10 @@ OpenAIFile::PurposeEnum OpenAIFile::toPurposeEnum(const utility::string_t& value
     {
         return PurposeEnum::VISION;
     }
+    if (value == _XPLATSTR("user_data"))
+    {
+        return PurposeEnum::USER_DATA;
+    }
     return PurposeEnum::UNKNOWN_DEFAULT_OPEN_API;
 }
 
@@ -374,6 +378,7 @@ utility::string_t OpenAIFile::fromPurposeEnum(PurposeEnum value)
     case PurposeEnum::FINE_TUNE: return _XPLATSTR("fine-tune");
     case PurposeEnum::FINE_TUNE_RESULTS: return _XPLATSTR("fine-tune-results");
     case PurposeEnum::VISION: return _XPLATSTR("vision");
+    case PurposeEnum::USER_DATA: return _XPLATSTR("user_data");
     case PurposeEnum::UNKNOWN_DEFAULT_OPEN_API: break;
     }
     return utility::string_t();

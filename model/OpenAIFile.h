@@ -53,6 +53,7 @@ public:
         FINE_TUNE,
         FINE_TUNE_RESULTS,
         VISION,
+        USER_DATA,
     };
     /// UNKNOWN_DEFAULT_OPEN_API for a string the spec does not list.
     static PurposeEnum toPurposeEnum(const utility::string_t& value);
@@ -115,7 +116,7 @@ public:
     void setObject(ObjectEnum value);
     void setObjectString(const utility::string_t& value);
 
-    /// The intended purpose of the file. Supported values are `assistants`, `assistants_output`, `batch`, `batch_output`, `fine-tune`, `fine-tune-results` and `vision`.
+    /// The intended purpose of the file. Supported values are `assistants`, `assistants_output`, `batch`, `batch_output`, `fine-tune`, `fine-tune-results`, `vision`, and `user_data`.
     PurposeEnum getPurpose() const;
     /// The value exactly as read or set, including values the spec does not list.
     const utility::string_t& getPurposeString() const;

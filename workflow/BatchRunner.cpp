@@ -203,6 +203,22 @@ pplx::task<std::shared_ptr<model::Batch>> BatchRunner::createOnce(std::shared_pt
         });
 }
 
+std::shared_ptr<model::CreateBatchRequest> BatchRunner::batchRequest(const RunOptions& options,
+                                                                     const utility::string_t& inputFileId)
+{
+    auto request = std::make_shared<model::CreateBatchRequest>();
+    request->setInputFileId(inputFileId);
+    request->setEndpointString(utility::conversions::to_string_t(options.endpoint));
+    request->setCompletionWindowString(utility::conversions::to_string_t(options.completionWindow));
+    request->setMetadata(options.metadata);
+    if (options.outputExpiresAfter)
+    {
+        request->setOutputExpiresAfter(options.outputExpiresAfter);
+    }
+    request->validate();
+    return request;
+}
+
 pplx::task<BatchRun> BatchRunner::run(RunOptions options) const
 {
     RequestFileCheck check;
@@ -221,6 +237,7 @@ pplx::task<BatchRun> BatchRunner::run(RunOptions options) const
         {
             throw std::invalid_argument("metadata: at most 15 pairs, the run adds its tag as the 16th");
         }
+        batchRequest(options, _XPLATSTR("file-not-yet-uploaded")); // every limit, before the upload
     }
     catch (...)
     {
@@ -233,12 +250,8 @@ pplx::task<BatchRun> BatchRunner::run(RunOptions options) const
         .createFile(model::HttpContent::fromFile(options.requestFile, _XPLATSTR("application/jsonl")),
                     _XPLATSTR("batch"))
         .then([self, options](std::shared_ptr<model::OpenAIFile> uploaded) {
-            auto request = std::make_shared<model::CreateBatchRequest>();
-            request->setInputFileId(uploaded->getId());
-            request->setEndpointString(utility::conversions::to_string_t(options.endpoint));
-            request->setCompletionWindowString(utility::conversions::to_string_t(options.completionWindow));
-            request->setMetadata(options.metadata);
-            return self.createOnce(request, newTag(), options.createAttempts, options.wait);
+            return self.createOnce(batchRequest(options, uploaded->getId()), newTag(), options.createAttempts,
+                                   options.wait);
         })
         .then([self, options](std::shared_ptr<model::Batch> batch) {
             return waitForBatch(api::BatchApi(self.m_Client), batch->getId(), options.wait);

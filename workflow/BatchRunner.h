@@ -25,6 +25,9 @@ struct RunOptions
     std::string endpoint;    ///< every line's url, e.g. "/v1/chat/completions"
     std::string completionWindow = "24h";
     std::map<utility::string_t, utility::string_t> metadata; ///< at most 15 pairs: the run adds its tag
+    /// When the output and error files expire (anchor created_at, 3600 to 2592000 seconds); null: the
+    /// API's default of 30 days.
+    std::shared_ptr<model::BatchFileExpirationAfter> outputExpiresAfter;
     std::string outputDirectory; ///< receives <batch id>_output.jsonl and <batch id>_error.jsonl
     WaitOptions wait;
     /// How many times creating the batch is tried when its answer is lost (each after a look-up).
@@ -74,6 +77,12 @@ public:
 
     /// A fresh random tag (128 bits, hex).
     static utility::string_t newTag();
+
+    /// The POST /batches body that options ask for, for an uploaded file. Throws
+    /// ModelValidationException (a std::invalid_argument naming each field) when it breaks the spec's
+    /// limits: run() builds it once before uploading, so a bad option never leaves an orphan upload.
+    static std::shared_ptr<model::CreateBatchRequest> batchRequest(const RunOptions& options,
+                                                                   const utility::string_t& inputFileId);
 
 private:
     std::shared_ptr<const api::ApiClient> m_Client;

@@ -99,8 +99,18 @@ class Api:
 
 
 @dataclass
+class Webhook:
+    """An event of the spec's webhooks section: OpenAI POSTs a body of class `model` to the user's URL."""
+    name: str  # batch_completed
+    description: str
+    model: str  # WebhookBatchCompleted
+    event_type: Optional[str]  # "batch.completed": the body's `type`, when the schema fixes it
+
+
+@dataclass
 class Spec:
     openapi_version: str
     models: List[Model]
     apis: List[Api] = field(default_factory=list)
     base_url: str = ""
+    webhooks: List[Webhook] = field(default_factory=list)

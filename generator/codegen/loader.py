@@ -15,15 +15,15 @@ from typing import Dict, List, Optional, Tuple
 
 import yaml
 
-from . import naming
+from . import naming, selection as selecting
 from .errors import SpecError
-from .ir import Api, Limits, Model, Operation, Parameter, Property, Spec, TypeRef
+from .ir import Api, Limits, Model, Operation, Parameter, Property, Spec, TypeRef, Webhook
+from .selection import METHODS as _METHODS, Selection
 
 _REF_PREFIX = "#/components/schemas/"
 _SCALAR_TYPES = {"string", "integer", "number", "boolean"}
 _MULTIPART = "multipart/form-data"
 _JSON = "application/json"
-_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _PARAMETER_LOCATIONS = ("path", "query")
 
 # Limits OpenAI states in prose rather than in schema keywords.
@@ -36,14 +36,19 @@ _TEXT_LIMITS = (
 _TEXT_RANGE = re.compile(r"can range between (\d[\d,]*) and (\d[\d,]*)")
 
 
-def load_file(path: str) -> Spec:
+def parse_yaml(text: str):
+    """A YAML document; libyaml's parser when PyYAML has it (OpenAI's whole spec takes seconds, not tens)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def load_file(path: str, selection: Optional[Selection] = None) -> Spec:
     with open(path, encoding="utf-8") as f:
-        document = yaml.safe_load(f)
-    return load(document)
+        return load(parse_yaml(f.read()), selection)
 
 
-def load(document: dict) -> Spec:
-    return _Loader(document).run()
+def load(document: dict, selection: Optional[Selection] = None) -> Spec:
+    """The selected part of a spec; without a selection, every operation, webhook and schema."""
+    return _Loader(document, selection).run()
 
 
 def is_null_schema(schema) -> bool:
@@ -153,11 +158,15 @@ def limits_of(schema: dict, where: str) -> Limits:
 
 
 class _Loader:
-    def __init__(self, document: dict):
+    def __init__(self, document: dict, selection: Optional[Selection]):
         if not isinstance(document, dict):
             raise SpecError("the spec is not a YAML mapping")
         self.document = document
         self.schemas: Dict[str, dict] = (document.get("components") or {}).get("schemas") or {}
+        self.everything = selection is None
+        self.selection = selection or Selection()
+        self.reach = None
+        self.generated: List[str] = []  # the component schemas to read, in spec order
         self.models: List[Model] = []
         self.taken = set()
 
@@ -165,45 +174,52 @@ class _Loader:
         version = str(self.document.get("openapi", ""))
         if not re.match(r"^3\.[01]\.\d+$", version):
             raise SpecError(f"openapi: {version!r}: only OpenAPI 3.0.x and 3.1.x are supported")
-        self.taken = set(self.schemas)
+        self.reach = selecting.reach(self.document, self.selection)
+        self.generated = list(self.schemas) if self.everything else self.reach.schemas
+        # Inline schemas are named around the generated schemas only: a schema the selection does not
+        # reach never renames a class (so the whole spec and its cut give the same classes).
+        self.taken = set(self.generated)
         skipped = self._multipart_only_schemas()
         self._load_request_bodies()
-        for name, schema in self.schemas.items():
+        for name in self.generated:
+            schema = self.schemas[name]
             if name in skipped or not isinstance(schema, dict):
                 continue
             plain, _ = unwrap_nullable(schema, f"schema {name}")
             if classify(plain) == "model":
                 self._add_model(naming.pascal_case(name), plain, f"schema {name}")
         self._check_unique_class_names()
+        self._check_optional_properties()
         apis = self._load_apis()
+        webhooks = [self._webhook(name) for name in self.reach.webhooks]
         servers = self.document.get("servers") or [{}]
         base_url = str((servers[0] or {}).get("url", "")) if isinstance(servers, list) else ""
-        return Spec(openapi_version=version, models=self.models, apis=apis, base_url=base_url)
+        return Spec(openapi_version=version, models=self.models, apis=apis, base_url=base_url, webhooks=webhooks)
 
     # -- which schemas become classes -------------------------------------------------------------
 
     def _operations(self):
-        for path, item in (self.document.get("paths") or {}).items():
-            for method, operation in (item or {}).items():
-                if method in _METHODS:
-                    yield path, method, operation or {}
+        """The selected operations: (path, method, operation, path item)."""
+        paths = self.document.get("paths") or {}
+        for path, method in self.reach.operations:
+            yield path, method, paths[path][method], paths[path]
 
     def _multipart_only_schemas(self) -> set:
         """Component schemas used only as a multipart body: their properties become API parameters."""
         multipart, elsewhere = set(), set()
-        for _, _, operation in self._operations():
+        for _, _, operation, _ in self._operations():
             for content_type, media in ((operation.get("requestBody") or {}).get("content") or {}).items():
                 ref = ((media or {}).get("schema") or {}).get("$ref", "")
                 if ref.startswith(_REF_PREFIX):
                     (multipart if content_type == _MULTIPART else elsewhere).add(ref[len(_REF_PREFIX):])
-        for name, schema in self.schemas.items():
-            for ref in _refs_in(schema):
+        for name in self.generated:
+            for ref in _refs_in(self.schemas[name]):
                 if ref != name:
                     elsewhere.add(ref)
         return multipart - elsewhere
 
     def _load_request_bodies(self):
-        for path, method, operation in self._operations():
+        for path, method, operation, _ in self._operations():
             content = (operation.get("requestBody") or {}).get("content") or {}
             schema = (content.get("application/json") or {}).get("schema")
             if not isinstance(schema, dict) or "$ref" in schema:
@@ -238,19 +254,35 @@ class _Loader:
         """One Api per first tag, in the order the tags first appear; operations in path order."""
         apis: Dict[str, Api] = {}
         seen_ids = {}
-        for path, item in (self.document.get("paths") or {}).items():
-            for method, raw in (item or {}).items():
-                if method not in _METHODS:
-                    continue
-                operation = _OperationLoader(self, path, method, raw or {}, item).run()
-                if operation.operation_id in seen_ids:
-                    raise SpecError(f"{operation.source} and {seen_ids[operation.operation_id]} "
-                                    f"share operationId {operation.operation_id}")
-                seen_ids[operation.operation_id] = operation.source
-                tags = (raw or {}).get("tags") or ["Default"]
-                name = naming.api_class(str(tags[0]))
-                apis.setdefault(name, Api(name=name, tag=str(tags[0]), operations=[])).operations.append(operation)
+        for path, method, raw, item in self._operations():
+            operation = _OperationLoader(self, path, method, raw or {}, item).run()
+            if operation.operation_id in seen_ids:
+                raise SpecError(f"{operation.source} and {seen_ids[operation.operation_id]} "
+                                f"share operationId {operation.operation_id}")
+            seen_ids[operation.operation_id] = operation.source
+            tags = (raw or {}).get("tags") or ["Default"]
+            name = naming.api_class(str(tags[0]))
+            apis.setdefault(name, Api(name=name, tag=str(tags[0]), operations=[])).operations.append(operation)
         return list(apis.values())
+
+    # -- webhooks -------------------------------------------------------------------------------------
+
+    def _webhook(self, name: str) -> Webhook:
+        """A webhook of the spec's webhooks section: the event OpenAI POSTs, and the class of its body."""
+        where = f"webhook {name}"
+        item = selecting.webhooks_of(self.document)[name] or {}
+        operations = [method for method in _METHODS if method in item]
+        if operations != ["post"]:
+            raise SpecError(f"{where}: a webhook must be one POST, not {operations}")
+        operation = item["post"] or {}
+        schema = (((operation.get("requestBody") or {}).get("content") or {}).get(_JSON) or {}).get("schema") or {}
+        target = self._resolve(unwrap_nullable(schema, where)[0], where) if "$ref" in schema else {}
+        if "$model" not in target:
+            raise SpecError(f"{where}: the body must be a reference to an object schema")
+        event_type = (self.schemas[schema["$ref"][len(_REF_PREFIX):]].get("properties") or {}).get("type") or {}
+        values = event_type.get("enum") or []
+        return Webhook(name=name, description=str(operation.get("description", "") or "").strip(),
+                       model=target["$model"], event_type=str(values[0]) if len(values) == 1 else None)
 
     # -- models and properties ----------------------------------------------------------------------
 
@@ -265,8 +297,15 @@ class _Loader:
             prop_where = f"{where}, property {prop_name}"
             if not isinstance(prop_schema, dict):
                 raise SpecError(f"{prop_where}: the schema is not a mapping")
-            model.properties.append(self._property(name, prop_name, prop_schema, prop_name in required, prop_where))
+            is_required = prop_name in required and (name, prop_name) not in self.selection.optional_properties
+            model.properties.append(self._property(name, prop_name, prop_schema, is_required, prop_where))
         self._check_member_names(model)
+
+    def _check_optional_properties(self):
+        """Each optional_properties entry of the config names a property of a generated class."""
+        properties = {(m.name, p.json_name) for m in self.models for p in m.properties}
+        for model, prop in sorted(self.selection.optional_properties - properties):
+            raise SpecError(f"optional_properties: no generated class {model} has a property {prop!r}")
 
     def _property(self, owner: str, prop_name: str, schema: dict, required: bool, where: str) -> Property:
         plain, _ = unwrap_nullable(schema, where)

@@ -229,6 +229,13 @@ def readme_model_table(spec: Spec, config: Config) -> str:
     return env.get_template("readme_models.md.j2").render(names=names, config=config)
 
 
+def readme_webhook_table(spec: Spec, config: Config) -> str:
+    """The README's webhook list: each event OpenAI can POST, with the class of its body."""
+    env = _environment()
+    rows = [(w.event_type or w.name, w.name, w.model, doc_cell(w.description)) for w in spec.webhooks]
+    return env.get_template("readme_webhooks.md.j2").render(rows=rows, config=config)
+
+
 # -- APIs ---------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -368,6 +375,17 @@ class OperationView:
     @property
     def signature(self) -> str:
         return ", ".join(f"{p.cpp_type} {p.cpp_name}" for p in self.parameters)
+
+    @property
+    def declared_signature(self) -> str:
+        """The signature as the header declares it: trailing optional arguments default to boost::none, so
+        that calls written before the spec gained an optional parameter still compile."""
+        parts = [f"{p.cpp_type} {p.cpp_name}" for p in self.parameters]
+        for i in range(len(self.parameters) - 1, -1, -1):
+            if self.parameters[i].param.required:
+                break
+            parts[i] += " = boost::none"
+        return ", ".join(parts)
 
     @property
     def arguments(self) -> str:

@@ -1,41 +1,62 @@
 import copy
-import os
 import unittest
 
 from codegen import loader
 from codegen.errors import SpecError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SPEC_2025 = os.path.join(ROOT, "openapi.yaml")
-SPEC_2026 = os.path.join(ROOT, "test", "specs", "openai-openapi-batch-2026-08.yaml")
+from .specs import FULL, OURS, SPEC_2025, load, model, prop
 
 
 def document(schemas, paths=None, version="3.0.0"):
     return {"openapi": version, "paths": paths or {}, "components": {"schemas": schemas}}
 
 
-def model(spec, name):
-    return next(m for m in spec.models if m.name == name)
-
-
-def prop(spec, model_name, json_name):
-    return next(p for p in model(spec, model_name).properties if p.json_name == json_name)
-
-
 class OurSpec(unittest.TestCase):
-    def setUp(self):
-        self.spec = loader.load_file(SPEC_2025)
+    """openapi.yaml, today's API (2026-08, OpenAPI 3.1): the cut of OpenAI's whole spec."""
 
-    def test_every_class_the_issue_lists(self):
+    def setUp(self):
+        self.spec = load(OURS)
+
+    def test_every_class(self):
         self.assertEqual(
-            {"Batch", "BatchErrors", "BatchErrorsDataInner", "BatchRequestCounts", "CreateBatchRequest",
-             "ListBatchesResponse", "BatchRequestInput", "BatchRequestOutput", "BatchRequestOutputResponse",
-             "BatchRequestOutputError", "OpenAIFile", "ListFilesResponse", "DeleteFileResponse"},
+            {"Batch", "BatchErrors", "BatchError", "BatchRequestCounts", "BatchUsage", "BatchUsageInputTokensDetails",
+             "BatchUsageOutputTokensDetails", "BatchFileExpirationAfter", "CreateBatchRequest", "ListBatchesResponse",
+             "BatchRequestInput", "BatchRequestOutput", "BatchRequestOutputResponse", "BatchRequestOutputError",
+             "OpenAIFile", "FileExpirationAfter", "ListFilesResponse", "DeleteFileResponse",
+             "WebhookBatchCancelled", "WebhookBatchCancelledData", "WebhookBatchCompleted", "WebhookBatchCompletedData",
+             "WebhookBatchExpired", "WebhookBatchExpiredData", "WebhookBatchFailed", "WebhookBatchFailedData"},
             {m.name for m in self.spec.models})
 
     def test_properties_keep_spec_order(self):
-        self.assertEqual(["id", "object", "endpoint", "errors", "input_file_id"],
-                         [p.json_name for p in model(self.spec, "Batch").properties][:5])
+        self.assertEqual(["id", "object", "endpoint", "model", "errors", "input_file_id"],
+                         [p.json_name for p in model(self.spec, "Batch").properties][:6])
+
+    def test_the_line_formats_come_from_the_overlay(self):
+        self.assertEqual(["custom_id", "method", "url", "body"],
+                         [p.json_name for p in model(self.spec, "BatchRequestInput").properties])
+        self.assertEqual("BatchRequestOutputResponse", prop(self.spec, "BatchRequestOutput", "response").type.model)
+
+    def test_config_makes_list_files_ids_optional(self):
+        self.assertFalse(prop(self.spec, "ListFilesResponse", "first_id").required)
+        self.assertFalse(prop(self.spec, "ListFilesResponse", "last_id").required)
+        self.assertTrue(prop(self.spec, "ListFilesResponse", "has_more").required)
+
+    def test_batch_webhooks(self):
+        self.assertEqual([("batch_cancelled", "WebhookBatchCancelled", "batch.cancelled"),
+                          ("batch_completed", "WebhookBatchCompleted", "batch.completed"),
+                          ("batch_expired", "WebhookBatchExpired", "batch.expired"),
+                          ("batch_failed", "WebhookBatchFailed", "batch.failed")],
+                         [(w.name, w.model, w.event_type) for w in self.spec.webhooks])
+
+    def test_purposes_of_today(self):
+        self.assertEqual(["assistants", "assistants_output", "batch", "batch_output", "fine-tune",
+                          "fine-tune-results", "vision", "user_data"],
+                         prop(self.spec, "OpenAIFile", "purpose").enum_values)
+
+    def test_endpoints_of_today(self):
+        self.assertEqual(["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions",
+                          "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"],
+                         prop(self.spec, "CreateBatchRequest", "endpoint").enum_values)
 
     def test_metadata_limits_come_from_the_description(self):
         limits = prop(self.spec, "CreateBatchRequest", "metadata").limits
@@ -47,15 +68,38 @@ class OurSpec(unittest.TestCase):
         self.assertFalse(status.required)
 
     def test_inline_schema_description_moves_to_its_class(self):
-        self.assertEqual("", prop(self.spec, "Batch", "request_counts").description)
-        self.assertIn("request counts", model(self.spec, "BatchRequestCounts").description)
+        self.assertEqual("", prop(self.spec, "Batch", "usage").description)
+        self.assertIn("Represents token usage details", model(self.spec, "BatchUsage").description)
 
+
+class WholeSpec(unittest.TestCase):
+    """OpenAI's whole published spec, unmodified: read directly, it gives exactly what its cut gives."""
+
+    def test_the_whole_spec_and_its_cut_load_the_same(self):
+        self.assertEqual(load(OURS), load(FULL))
+
+    def test_without_the_selection_it_stops_at_an_unrelated_schema(self):
+        with self.assertRaises(SpecError) as caught:
+            loader.load_file(FULL)
+        self.assertIn("not supported", str(caught.exception))
+
+
+class Spec2025(unittest.TestCase):
+    """The 2025-04 subset (OpenAPI 3.0), the spec the seed page was made from, still loads."""
+
+    def test_its_classes(self):
+        self.assertEqual(
+            {"Batch", "BatchErrors", "BatchErrorsDataInner", "BatchRequestCounts", "CreateBatchRequest",
+             "ListBatchesResponse", "BatchRequestInput", "BatchRequestOutput", "BatchRequestOutputResponse",
+             "BatchRequestOutputError", "OpenAIFile", "ListFilesResponse", "DeleteFileResponse"},
+            {m.name for m in load(SPEC_2025).models})
+        self.assertEqual([], load(SPEC_2025).webhooks)
 
 class NewestSpec(unittest.TestCase):
     """OpenAPI 3.1: anyOf-with-null, format: unixtime, named schemas, model and usage."""
 
     def setUp(self):
-        self.spec = loader.load_file(SPEC_2026)
+        self.spec = load(OURS)
 
     def test_nullable_any_of_reads_as_the_plain_type(self):
         line = prop(self.spec, "BatchError", "line")

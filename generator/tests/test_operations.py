@@ -1,13 +1,10 @@
 """Operations: what the loader reads from the paths section, and how the API layer is named and laid out."""
-import os
 import unittest
 
 from codegen import loader, render
 from codegen.errors import SpecError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SPEC_2025 = os.path.join(ROOT, "openapi.yaml")
-SPEC_2026 = os.path.join(ROOT, "test", "specs", "openai-openapi-batch-2026-08.yaml")
+from .specs import OURS, SPEC_2025, load, operation
 
 OK = {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}}}
 THING = {"Thing": {"type": "object", "properties": {"id": {"type": "string"}}}}
@@ -17,13 +14,9 @@ def spec_with(paths, schemas=None):
     return {"openapi": "3.0.0", "paths": paths, "components": {"schemas": schemas or THING}}
 
 
-def operation(spec, operation_id):
-    return next(o for a in spec.apis for o in a.operations if o.operation_id == operation_id)
-
-
 class OurOperations(unittest.TestCase):
     def setUp(self):
-        self.spec = loader.load_file(SPEC_2025)
+        self.spec = load(OURS)
 
     def test_one_api_per_tag_with_every_operation_in_path_order(self):
         self.assertEqual([("BatchApi", ["createBatch", "listBatches", "retrieveBatch", "cancelBatch"]),
@@ -46,8 +39,10 @@ class OurOperations(unittest.TestCase):
 
     def test_multipart_body_becomes_form_arguments(self):
         parts = operation(self.spec, "createFile").parameters
-        self.assertEqual([("file", "form", "file", True), ("purpose", "form", "string", True)],
+        self.assertEqual([("file", "form", "file", True), ("purpose", "form", "string", True),
+                          ("expires_after", "form", "model", False)],
                          [(p.name, p.location, p.type.kind, p.required) for p in parts])
+        self.assertEqual("FileExpirationAfter", parts[2].type.model)
 
     def test_string_response_is_a_download(self):
         self.assertEqual("bytes", operation(self.spec, "downloadFile").response_kind)
@@ -56,10 +51,8 @@ class OurOperations(unittest.TestCase):
     def test_every_operation_needs_the_api_key(self):
         self.assertTrue(all(o.secured for a in self.spec.apis for o in a.operations))
 
-    def test_newest_spec_adds_a_model_part_to_create_file(self):
-        parts = operation(loader.load_file(SPEC_2026), "createFile").parameters
-        self.assertEqual(("expires_after", "model", "FileExpirationAfter", False),
-                         (parts[2].name, parts[2].type.kind, parts[2].type.model, parts[2].required))
+    def test_the_2025_spec_had_two_parts(self):
+        self.assertEqual(["file", "purpose"], [p.name for p in operation(load(SPEC_2025), "createFile").parameters])
 
 
 class OperationShapes(unittest.TestCase):
@@ -125,16 +118,25 @@ class UnsupportedOperations(unittest.TestCase):
 
 class ApiNames(unittest.TestCase):
     def setUp(self):
-        spec = loader.load_file(SPEC_2025)
-        self.views = {o.name: o for a in spec.apis for o in render.view_api(a).operations}
+        self.views = {o.name: o for a in load(OURS).apis for o in render.view_api(a).operations}
 
     def test_signatures_follow_cpp_restsdk(self):
         self.assertEqual("utility::string_t batchId", self.views["retrieveBatch"].signature)
         self.assertEqual("boost::optional<utility::string_t> after, boost::optional<int64_t> limit",
                          self.views["listBatches"].signature)
-        self.assertEqual("std::shared_ptr<HttpContent> file, utility::string_t purpose", self.views["createFile"].signature)
+        self.assertEqual("std::shared_ptr<HttpContent> file, utility::string_t purpose, "
+                         "boost::optional<std::shared_ptr<FileExpirationAfter>> expiresAfter",
+                         self.views["createFile"].signature)
         self.assertEqual("std::shared_ptr<Batch>", self.views["retrieveBatch"].return_type)
         self.assertEqual("utility::string_t", self.views["downloadFile"].return_type)
+
+    def test_trailing_optional_arguments_default_to_none_where_declared(self):
+        self.assertEqual("std::shared_ptr<HttpContent> file, utility::string_t purpose, "
+                         "boost::optional<std::shared_ptr<FileExpirationAfter>> expiresAfter = boost::none",
+                         self.views["createFile"].declared_signature)
+        self.assertEqual("boost::optional<utility::string_t> after = boost::none, "
+                         "boost::optional<int64_t> limit = boost::none", self.views["listBatches"].declared_signature)
+        self.assertEqual("utility::string_t batchId", self.views["retrieveBatch"].declared_signature)
 
     def test_request_lines_carry_the_checks(self):
         self.assertEqual(['request.addQueryParameter(_XPLATSTR("after"), after);',

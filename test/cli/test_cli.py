@@ -6,20 +6,42 @@ Each test starts its own server on a free port with its own state directory, run
 user would, and checks exit codes, output and the files it writes. The API key is searched for in
 everything the command prints: it must never appear.
 """
+import base64
+import hashlib
+import hmac
+import http.server
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 BUILD = os.path.abspath(sys.argv.pop(1)) if len(sys.argv) > 1 else os.path.join(os.getcwd(), "build")
 SERVER = os.path.join(BUILD, "tools", "batch_server", "openai-batch-server")
 CLI = os.path.join(BUILD, "tools", "cli", "openai-batch")
 KEY = "sk-test-e2e-0123456789"
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"the local server's end-to-end secret").decode()
+
+
+def free_port():
+    """A port on 127.0.0.1 that nothing listens on at the moment of the call."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def sign(secret, webhook_id, timestamp, body):
+    """The webhook-signature of a delivery, computed here with Python's hmac (not the code under test)."""
+    key = base64.b64decode(secret[len("whsec_"):])
+    digest = hmac.new(key, f"{webhook_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
 
 
 class Server:
@@ -111,6 +133,113 @@ class CliTest(unittest.TestCase):
         self.assertIn("completed: 3 succeeded, 0 failed, 0 missing", results.stdout)
         self.assertEqual(3, len(self.output_lines()))
 
+    def test_status_and_results_show_the_model_and_the_tokens(self):
+        server = self.server()
+        submitted = self.cli(server, "--json", "submit", self.requests(3), "--endpoint", "/v1/chat/completions",
+                             "--wait", "-o", self.dir, expect=0)
+        summary = json.loads(submitted.stdout)
+        usage = summary["usage"]
+        self.assertEqual("gpt-4o-mini", summary["model"])
+        self.assertEqual(usage["input_tokens"] + usage["output_tokens"], usage["total_tokens"])
+        tokens = (rf"{usage['input_tokens']} input \(0 cached\), {usage['output_tokens']} output \(0 reasoning\), "
+                  rf"{usage['total_tokens']} total")
+        status = self.cli(server, "status", summary["batch_id"], expect=0).stdout
+        self.assertIn("  model: gpt-4o-mini\n", status)
+        self.assertRegex(status, "  tokens: " + tokens)
+        results = self.cli(server, "results", summary["batch_id"], "-o", self.dir, expect=0).stdout
+        self.assertRegex(results, r"tokens \(gpt-4o-mini\): " + tokens)
+
+    def api_get(self, server, path):
+        request = urllib.request.Request(f"{server.url}/{path}", headers={"Authorization": f"Bearer {KEY}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def test_output_expires_after(self):
+        server = self.server()
+        summary = json.loads(self.cli(server, "--json", "submit", self.requests(2), "--endpoint", "/v1/chat/completions",
+                                      "--output-expires-after", "7200", "--wait", "-o", self.dir, expect=0).stdout)
+        batch = self.api_get(server, f"batches/{summary['batch_id']}")
+        output = self.api_get(server, f"files/{batch['output_file_id']}")
+        self.assertEqual(7200, output["expires_at"] - output["created_at"])
+
+    def test_an_output_expiry_out_of_range_is_refused_before_any_upload(self):
+        server = self.server()
+        for seconds, message in (("60", "/output_expires_after/seconds: 60 is less than the minimum 3600"),
+                                 ("2592001", "/output_expires_after/seconds: 2592001 is more than the maximum 2592000"),
+                                 ("1h", "--output-expires-after takes a number of seconds, not '1h'")):
+            result = self.cli(server, "submit", self.requests(1), "--endpoint", "/v1/chat/completions",
+                              "--output-expires-after", seconds)
+            self.assertOneLineFailure(result, 2, ".*" + re.escape(message))
+        self.assertEqual([], self.api_get(server, "files")["data"], "nothing was uploaded")
+
+    def webhook(self, body, headers, secret=WEBHOOK_SECRET, *flags):
+        env = dict(os.environ, OPENAI_WEBHOOK_SECRET=secret)
+        env.pop("OPENAI_API_KEY", None)  # verifying needs no API key
+        args = [CLI, *flags, "webhook", "verify"] + [a for name, value in headers.items()
+                                                     for a in ("--header", f"{name}: {value}")]
+        return subprocess.run(args, input=body, capture_output=True, text=True, env=env, timeout=30)
+
+    def test_webhook_verify(self):
+        body = json.dumps({"id": "evt_1", "object": "event", "created_at": 1750000000, "type": "batch.failed",
+                           "data": {"id": "batch_9"}})
+        now = str(int(time.time()))
+        headers = {"webhook-id": "msg_1", "webhook-timestamp": now,
+                   "webhook-signature": sign(WEBHOOK_SECRET, "msg_1", now, body)}
+        verified = self.webhook(body, headers)
+        self.assertEqual(0, verified.returncode, verified.stderr)
+        self.assertEqual("verified batch.failed msg_1: batch batch_9\n", verified.stdout)
+        as_json = self.webhook(body, headers, WEBHOOK_SECRET, "--json")
+        self.assertEqual(json.loads(body), json.loads(as_json.stdout))
+        self.assertOneLineFailure(self.webhook(body.replace("batch_9", "batch_8"), headers), 3,
+                                  "webhook refused: no signature matches")
+        stale = str(int(time.time()) - 600)
+        self.assertOneLineFailure(
+            self.webhook(body, dict(headers, **{"webhook-timestamp": stale,
+                                                "webhook-signature": sign(WEBHOOK_SECRET, "msg_1", stale, body)})),
+            3, "webhook refused: the webhook-timestamp is 60[0-9] s old")
+        self.assertOneLineFailure(self.webhook(body, {k: v for k, v in headers.items() if k != "webhook-id"}), 3,
+                                  "webhook refused: the webhook-id header is missing")
+        self.assertOneLineFailure(self.webhook(body, headers, ""), 2, "no webhook secret: set OPENAI_WEBHOOK_SECRET")
+
+    def test_the_server_signs_events_the_command_verifies(self):
+        port = free_port()
+        server = self.server("--webhook-url", f"http://127.0.0.1:{port}/hooks", "--webhook-secret", WEBHOOK_SECRET)
+        deliveries = []
+
+        class Receiver(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                deliveries.append(({name: self.headers[name] for name in
+                                    ("webhook-id", "webhook-timestamp", "webhook-signature")}, body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        receiver = http.server.HTTPServer(("127.0.0.1", port), Receiver)
+        receiver.timeout = 0.1
+        submitted = self.cli(server, "--json", "submit", self.requests(1), "--endpoint", "/v1/chat/completions",
+                             "--wait", "-o", self.dir, expect=0)
+        deadline = time.time() + 10
+        while not deliveries and time.time() < deadline:
+            receiver.handle_request()
+        receiver.server_close()
+        self.assertEqual(1, len(deliveries))
+        headers, body = deliveries[0]
+        self.assertEqual(sign(WEBHOOK_SECRET, headers["webhook-id"], headers["webhook-timestamp"], body),
+                         headers["webhook-signature"])
+        verified = self.webhook(body, headers)
+        self.assertEqual(f"verified batch.completed {headers['webhook-id']}: batch {json.loads(submitted.stdout)['batch_id']}\n",
+                         verified.stdout, verified.stderr)
+
+    def test_the_server_refuses_a_webhook_url_off_the_machine(self):
+        result = subprocess.run([SERVER, "--state-dir", os.path.join(self.dir, "s"), "--webhook-url",
+                                 "http://example.com/hook", "--webhook-secret", WEBHOOK_SECRET],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(2, result.returncode)
+        self.assertIn("the webhook URL must be http:// to 127.0.0.1, [::1] or localhost", result.stderr)
+
     def test_an_invalid_input_file_fails_the_batch_with_line_numbers(self):
         server = self.server()
         path = os.path.join(self.dir, "bad.jsonl")
@@ -180,16 +309,33 @@ class CliTest(unittest.TestCase):
         self.assertEqual(12, len(ids))
 
     def test_the_official_openai_node_sdk_works_against_the_server(self):
-        server = self.server("--step-ms", "50")
+        port = free_port()
+        server = self.server("--step-ms", "50", "--webhook-url", f"http://127.0.0.1:{port}/hooks",
+                             "--webhook-secret", WEBHOOK_SECRET)
         node = shutil.which("node")
         self.assertIsNotNone(node, "node is needed (the set-up installs it)")
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "official_sdk.mjs")
-        result = subprocess.run([node, script, server.url, self.requests(3)], capture_output=True, text=True, timeout=120)
+        result = subprocess.run([node, script, server.url, self.requests(3), str(port), WEBHOOK_SECRET],
+                                capture_output=True, text=True, timeout=120)
         self.assertEqual(0, result.returncode, result.stdout + result.stderr)
         summary = json.loads(result.stdout)
         self.assertEqual("completed", summary["status"])
         self.assertEqual({"total": 3, "completed": 3, "failed": 0}, summary["counts"])
         self.assertEqual({"via": "official-sdk"}, summary["metadata"])
+        self.assertEqual("gpt-4o-mini", summary["model"])
+        usage = summary["usage"]
+        self.assertEqual(usage["input_tokens"] + usage["output_tokens"], usage["total_tokens"])
+        self.assertGreater(usage["input_tokens"], 0)
+        self.assertEqual({"cached_tokens": 0}, usage["input_tokens_details"])
+        self.assertEqual(86400, summary["uploadExpiry"])
+        self.assertEqual("processed", summary["uploadStatus"])
+        self.assertEqual(7200, summary["outputExpiry"])
+        self.assertEqual({"status": 400, "param": "output_expires_after.seconds"}, summary["badExpiry"])
+        completed, cancelled = summary["batchIds"]
+        self.assertEqual([], summary["refused"], "the SDK refused a webhook the server signed")
+        self.assertEqual(sorted([{"type": "batch.completed", "batch": completed},
+                                 {"type": "batch.cancelled", "batch": cancelled}], key=str),
+                         sorted(summary["events"], key=str))
         self.assertEqual(["r0", "r1", "r2"], sorted(summary["outputLines"]))
         self.assertEqual(1, len(summary["listed"]))
         self.assertEqual(1, len(summary["files"]))
@@ -273,10 +419,7 @@ class CliTest(unittest.TestCase):
         self.assertOneLineFailure(result, 2, "no API key: set OPENAI_API_KEY")
 
     def test_unreachable_server(self):
-        import socket
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         env = dict(os.environ, OPENAI_API_KEY=KEY, OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1")
         result = subprocess.run([CLI, "list"], capture_output=True, text=True, env=env, timeout=120)
         self.assertOneLineFailure(result, 5, f"cannot reach http://127.0.0.1:{port}/v1: ")
@@ -295,7 +438,7 @@ class CliTest(unittest.TestCase):
                                   "cannot read the request file '/no/such.jsonl'")
 
     def test_help_on_every_command(self):
-        for command in ("submit", "status", "wait", "list", "cancel", "results"):
+        for command in ("submit", "status", "wait", "list", "cancel", "results", "webhook"):
             result = self.cli(None, command, "--help", expect=0)
             self.assertTrue(result.stdout.startswith(f"usage: openai-batch {command}"), result.stdout)
         overview = self.cli(None, "--help", expect=0)

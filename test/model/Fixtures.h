@@ -35,7 +35,7 @@ inline const char* const kFailedBatch = R"({"id": "batch_def456", "object": "bat
  "created_at": 1711471533, "failed_at": 1711471540,
  "request_counts": {"total": 0, "completed": 0, "failed": 0}})";
 
-// The 2026-08 additions on a batch; the 2025-04 model keeps them as unknown keys.
+// The 2026-08 additions on a batch (model, usage), as the fixtures of batch-api-facts.md show them.
 inline const char* const kBatchWithModelAndUsage =
     R"({"id": "batch_abc123", "object": "batch", "endpoint": "/v1/responses",
  "model": "gpt-5-2025-08-07", "input_file_id": "file-abc123", "completion_window": "24h", "status": "completed",

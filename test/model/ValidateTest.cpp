@@ -142,7 +142,7 @@ TEST(Validate, LooksIntoNestedModels)
 TEST(Validate, UnknownEnumValuesAreNotProblems)
 {
     auto request = validRequest();
-    request.setEndpointString(_XPLATSTR("/v1/moderations"));
+    request.setEndpointString(_XPLATSTR("/v1/audio/speech"));
     EXPECT_NO_THROW(request.validate());
     EXPECT_EQ(CreateBatchRequest::EndpointEnum::UNKNOWN_DEFAULT_OPEN_API, request.getEndpoint());
 }

@@ -2,6 +2,7 @@
 
 #include "Responders.h"
 
+#include "api/ApiException.h"
 #include "workflow/RequestFileWriter.h"
 
 #include <filesystem>
@@ -19,6 +20,9 @@ bool isTerminal(const std::string& status)
 {
     return status == "completed" || status == "failed" || status == "expired" || status == "cancelled";
 }
+
+/// How long output and error files live when the batch did not say (the API keeps them 30 days).
+constexpr int64_t DEFAULT_OUTPUT_EXPIRY_SECONDS = int64_t{30} * 24 * 3600;
 
 int64_t seconds(int64_t ms)
 {
@@ -66,6 +70,50 @@ std::string resultLine(const std::string& lineId, const std::string& customId, c
     return line.serialize() + "\n";
 }
 
+/// The model the batch's requests name: the first request line's body.model (the API takes a batch's
+/// model from its requests), or nothing.
+std::optional<std::string> firstModel(const std::string& inputPath)
+{
+    std::ifstream input(inputPath, std::ios::binary);
+    for (std::string line; std::getline(input, line);)
+    {
+        if (line.find_first_not_of(" \t\r") == std::string::npos)
+        {
+            continue;
+        }
+        std::string problem;
+        const auto request = org::openapitools::client::api::tryParseJson(line, problem); // never throws
+        if (request && request->has_object_field("body") && request->at("body").has_string_field("model"))
+        {
+            return request->at("body").at("model").as_string();
+        }
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+/// Adds an answer's token counts to the batch's usage, whichever shape the endpoint reports them in.
+void addUsage(value& batch, const value& answer)
+{
+    const TokenCounts counts = tokensOf(answer);
+    if (!counts.reported)
+    {
+        return;
+    }
+    if (!batch.has_object_field("usage"))
+    {
+        batch["usage"] = value::parse(R"({"input_tokens": 0, "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": 0, "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 0})");
+    }
+    value& usage = batch["usage"];
+    const auto add = [](value& field, int64_t amount) { field = value::number(field.as_number().to_int64() + amount); };
+    add(usage["input_tokens"], counts.input);
+    add(usage["input_tokens_details"]["cached_tokens"], counts.cached);
+    add(usage["output_tokens"], counts.output);
+    add(usage["output_tokens_details"]["reasoning_tokens"], counts.reasoning);
+    add(usage["total_tokens"], counts.input + counts.output);
+}
+
 value expiredError()
 {
     value error = value::object(true);
@@ -76,17 +124,19 @@ value expiredError()
 
 } // namespace
 
-BatchProcessor::BatchProcessor(BatchState& state, Pacing pacing, std::function<int64_t()> nowMs)
+BatchProcessor::BatchProcessor(BatchState& state, Pacing pacing, std::function<int64_t()> nowMs, EndListener onEnd)
     : m_State(state)
     , m_Pacing(pacing)
     , m_Now(std::move(nowMs))
+    , m_OnEnd(std::move(onEnd))
 {
 }
 
-void BatchProcessor::started(const std::string& batchId)
+void BatchProcessor::started(const std::string& batchId, int64_t outputExpiresAfter)
 {
     RunProgress progress = m_State.progress(batchId);
     progress.stageStartedMs = m_Now();
+    progress.outputExpiresAfter = outputExpiresAfter;
     m_State.putProgress(batchId, progress);
 }
 
@@ -125,8 +175,17 @@ void BatchProcessor::enter(value& batch, RunProgress& progress, const char* stat
     batch["status"] = value::string(status);
     batch[timestampField] = value::number(seconds(m_Now()));
     progress.stageStartedMs = m_Now();
+    const bool ends = isTerminal(status);
+    if (ends && m_OnEnd.ending)
+    {
+        m_OnEnd.ending(batch);
+    }
     m_State.putProgress(batch.at("id").as_string(), progress);
     m_State.putBatch(batch);
+    if (ends && m_OnEnd.ended)
+    {
+        m_OnEnd.ended(batch);
+    }
 }
 
 void BatchProcessor::advance(value batch)
@@ -197,6 +256,10 @@ void BatchProcessor::validate(value& batch, RunProgress& progress)
         return;
     }
     batch["request_counts"]["total"] = value::number(static_cast<uint64_t>(check.customIds.size()));
+    if (const auto model = firstModel(inputPath))
+    {
+        batch["model"] = value::string(*model);
+    }
     enter(batch, progress, "in_progress", "in_progress_at");
 }
 
@@ -228,6 +291,7 @@ void BatchProcessor::run(value& batch, RunProgress& progress, size_t upTo)
                 resultLine("batch_req_" + std::to_string(handled), customId, response, value::null());
             (reply.status < 300 ? output : errors) += text;
             bump(batch, reply.status < 300 ? "completed" : "failed");
+            addUsage(batch, reply.body);
             ++handled;
         }
         progress.inputOffset = input.eof() ? fs::file_size(m_State.filePath(batch.at("input_file_id").as_string()))
@@ -281,8 +345,12 @@ void BatchProcessor::publishFiles(value& batch, RunProgress& progress)
         file["object"] = value::string("file");
         file["bytes"] = value::number(bytes);
         file["created_at"] = value::number(seconds(m_Now()));
+        file["expires_at"] = value::number(
+            seconds(m_Now())
+            + (progress.outputExpiresAfter > 0 ? progress.outputExpiresAfter : DEFAULT_OUTPUT_EXPIRY_SECONDS));
         file["filename"] = value::string(batch.at("id").as_string() + suffix);
         file["purpose"] = value::string("batch_output");
+        file["status"] = value::string("processed");
         m_State.putFile(file);
         batch[field] = value::string(id);
     };

@@ -15,6 +15,15 @@
 
 namespace openai_batch::server {
 
+/// Told of each batch that reaches completed, failed, expired or cancelled: `ending` just before that
+/// is saved, `ended` just after. (The webhook sender records its event in the first and sends it in the
+/// second: a crash between the two loses no event, and no event is sent for an end that was not saved.)
+struct EndListener
+{
+    std::function<void(const web::json::value&)> ending;
+    std::function<void(const web::json::value&)> ended;
+};
+
 struct Pacing
 {
     /// How long validating, finalizing and cancelling each last.
@@ -29,12 +38,13 @@ class BatchProcessor
 {
 public:
     /// nowMs: Unix time in milliseconds (tests pass their own clock).
-    BatchProcessor(BatchState& state, Pacing pacing, std::function<int64_t()> nowMs);
+    BatchProcessor(BatchState& state, Pacing pacing, std::function<int64_t()> nowMs, EndListener onEnd = {});
 
     /// Moves every batch as far as the time allows. Safe to call at any rate.
     void advance();
-    /// A new batch's progress record starts now.
-    void started(const std::string& batchId);
+    /// A new batch's progress record starts now; its output and error files will expire
+    /// outputExpiresAfter seconds after they are created (0: the default, 30 days).
+    void started(const std::string& batchId, int64_t outputExpiresAfter = 0);
     /// Asks for cancellation (validating, in_progress, finalizing become cancelling) and returns the
     /// batch as that left it; nothing if the batch is unknown or has ended. The caller answers with this
     /// copy: by the time it re-reads the state, the next tick may have finished cancelling.
@@ -53,6 +63,7 @@ private:
     BatchState& m_State;
     Pacing m_Pacing;
     std::function<int64_t()> m_Now;
+    EndListener m_OnEnd;
     std::mutex m_Mutex;
 };
 

@@ -168,6 +168,10 @@ RunProgress BatchState::progress(const std::string& batchId) const
         progress.inputOffset = record.at("input_offset").as_number().to_uint64();
         progress.outputBytes = record.at("output_bytes").as_number().to_uint64();
         progress.errorBytes = record.at("error_bytes").as_number().to_uint64();
+        if (record.has_number_field("output_expires_after"))
+        {
+            progress.outputExpiresAfter = record.at("output_expires_after").as_number().to_int64();
+        }
     }
     return progress;
 }
@@ -179,6 +183,7 @@ void BatchState::putProgress(const std::string& batchId, const RunProgress& prog
     record["input_offset"] = web::json::value::number(progress.inputOffset);
     record["output_bytes"] = web::json::value::number(progress.outputBytes);
     record["error_bytes"] = web::json::value::number(progress.errorBytes);
+    record["output_expires_after"] = web::json::value::number(progress.outputExpiresAfter);
     writeAtomically((fs::path(m_Directory) / "batches" / (batchId + ".run")).string(), record.serialize());
 }
 

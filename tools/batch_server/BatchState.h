@@ -25,8 +25,11 @@ struct RunProgress
     uint64_t inputOffset = 0;   ///< bytes of the input file handled so far
     uint64_t outputBytes = 0;   ///< valid bytes of the partial output file (more is a torn write)
     uint64_t errorBytes = 0;    ///< valid bytes of the partial error file
-    std::string outputPath;     ///< partial output lines
-    std::string errorPath;      ///< partial error lines
+    /// Seconds from their creation until the output and error files expire (the batch's
+    /// output_expires_after); 0 for the default of 30 days.
+    int64_t outputExpiresAfter = 0;
+    std::string outputPath; ///< partial output lines
+    std::string errorPath;  ///< partial error lines
 };
 
 class BatchState
@@ -52,9 +55,12 @@ public:
     RunProgress progress(const std::string& batchId) const;
     void putProgress(const std::string& batchId, const RunProgress& progress);
 
+    /// Writes text to path through a temporary file and a rename: a crash leaves the old file or the
+    /// new one, never half of one. Throws std::runtime_error when the write fails.
+    static void writeAtomically(const std::string& path, const std::string& text);
+
 private:
     void load();
-    static void writeAtomically(const std::string& path, const std::string& text);
 
     std::string m_Directory;
     mutable std::mutex m_Mutex;

@@ -4,10 +4,12 @@
 
 #include "api/ApiClient.h"
 #include "model/CreateBatchRequest.h"
+#include "model/FileExpirationAfter.h"
 
 #include <cpprest/filestream.h>
 #include <cpprest/producerconsumerstream.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -25,6 +27,77 @@ namespace {
 using web::http::http_request;
 using web::http::status_code;
 using web::json::value;
+
+int64_t nowMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+/// A JSON Pointer as OpenAI names a parameter: "/output_expires_after/seconds" -> "output_expires_after.seconds".
+std::string parameterOf(const std::string& pointer)
+{
+    std::string name = pointer.empty() ? pointer : pointer.substr(1);
+    std::replace(name.begin(), name.end(), '/', '.');
+    return name;
+}
+
+/// What a request got wrong: the parameter, as OpenAI names it, and why.
+struct Refusal
+{
+    std::string param;
+    std::string message;
+};
+
+/// What the processor tells the webhook sender, if there is one.
+EndListener endListener(WebhookSender* webhooks)
+{
+    if (!webhooks)
+    {
+        return {};
+    }
+    return EndListener{[webhooks](const value& batch) { webhooks->record(batch); },
+                       [webhooks](const value& batch) { webhooks->release(batch); }};
+}
+
+/// The seconds an upload's expires_after[anchor] and expires_after[seconds] fields ask for; nothing
+/// when neither is there, or when they are wrong (then `refusal` says why). The bounds are the spec's,
+/// through the generated FileExpirationAfter.
+std::optional<int64_t> expiryOf(const std::optional<std::string>& anchor, const std::optional<std::string>& seconds,
+                                std::optional<Refusal>& refusal)
+{
+    if (!anchor && !seconds)
+    {
+        return std::nullopt;
+    }
+    model::FileExpirationAfter expiry;
+    expiry.setAnchorString(utility::conversions::to_string_t(anchor.value_or("")));
+    if (expiry.getAnchor() != model::FileExpirationAfter::AnchorEnum::CREATED_AT)
+    {
+        refusal = Refusal{"expires_after.anchor",
+                          "Invalid 'expires_after[anchor]': '" + anchor.value_or("")
+                              + "'. The only supported anchor is 'created_at'."};
+        return std::nullopt;
+    }
+    const std::string text = seconds.value_or("");
+    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+    {
+        refusal = Refusal{"expires_after.seconds",
+                          "Invalid 'expires_after[seconds]': '" + text + "' is not a whole number of seconds."};
+        return std::nullopt;
+    }
+    expiry.setSeconds(std::stoll(text));
+    try
+    {
+        expiry.validate();
+    }
+    catch (const model::ModelValidationException& invalid)
+    {
+        refusal = Refusal{"expires_after.seconds", std::string("Invalid 'expires_after': ") + invalid.what()};
+        return std::nullopt;
+    }
+    return expiry.getSeconds();
+}
 
 /// The purposes an upload may have (batch_output is the server's own, for result files).
 const char* const UPLOAD_PURPOSES[] = {"assistants", "batch", "fine-tune", "vision", "user_data", "evals"};
@@ -210,6 +283,10 @@ value page(std::vector<value> oldestFirst, const std::map<std::string, std::stri
 
 void Exchange::send(status_code status, const value& body) const
 {
+    if (beforeReply)
+    {
+        beforeReply();
+    }
     web::http::http_response response(status);
     addReplyHeaders(response);
     if (!drop)
@@ -266,12 +343,10 @@ void Exchange::fail(status_code status, const std::string& message, const std::s
 LocalBatchServer::LocalBatchServer(ServerOptions options)
     : m_Options(std::move(options))
     , m_State(m_Options.stateDirectory)
-    , m_Processor(m_State, m_Options.pacing,
-                  [] {
-                      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-                  })
+    , m_Webhooks(m_Options.webhooks.url.empty()
+                     ? nullptr
+                     : std::make_unique<WebhookSender>(m_State, m_Options.webhooks, [] { return nowMs() / 1000; }))
+    , m_Processor(m_State, m_Options.pacing, nowMs, endListener(m_Webhooks.get()))
     , m_Faults(m_Options.faults, m_Options.faultSeed)
 {
     // Port 0 means "any free one": try free ports until one opens (another process may take one first).
@@ -350,7 +425,7 @@ void LocalBatchServer::handle(http_request request)
 {
     std::ostringstream id;
     id << "req_local_" << std::hex << ++m_RequestCount;
-    Exchange exchange{request, id.str(), false, false};
+    Exchange exchange{request, id.str(), false, false, {}};
     const auto authorization = request.headers().find("Authorization");
     const std::string bearer = "Bearer ";
     if (authorization == request.headers().end() || authorization->second.rfind(bearer, 0) != 0
@@ -497,18 +572,22 @@ void LocalBatchServer::createFile(const Exchange& exchange)
             return request.body().read_to_end(body.streambuf()).then([body](size_t) mutable { return body.close(); });
         })
         .then([this, exchange, upload, boundary](pplx::task<void> received) {
+            // The temporary file goes before the client hears back: nothing of the upload outlives the answer.
+            Exchange answering = exchange;
+            answering.beforeReply = [upload] {
+                std::error_code ignored;
+                fs::remove(upload, ignored);
+            };
             try
             {
                 received.get();
-                Exchange read = exchange;
-                read.bodyRead = true;
-                storeUpload(read, upload, boundary);
+                answering.bodyRead = true;
+                storeUpload(answering, upload, boundary);
             }
             catch (const std::exception& error)
             {
-                exchange.fail(400, std::string("The upload could not be read: ") + error.what());
+                answering.fail(400, std::string("The upload could not be read: ") + error.what());
             }
-            fs::remove(upload);
         });
 }
 
@@ -526,10 +605,14 @@ void LocalBatchServer::storeUpload(const Exchange& exchange, const std::string& 
         return nullptr;
     };
     const Part* file = part("file");
-    const Part* purpose = part("purpose");
-    const std::string purposeText = purpose
-        ? readRange(upload, purpose->dataOffset, static_cast<size_t>(std::min<uint64_t>(purpose->dataLength, 64)))
-        : "";
+    const auto field = [&](const char* name) -> std::optional<std::string> {
+        const Part* found = part(name);
+        // Form fields are short; 64 bytes is more than any valid value and keeps a hostile one small.
+        return found ? std::optional<std::string>(
+                   readRange(upload, found->dataOffset, static_cast<size_t>(std::min<uint64_t>(found->dataLength, 64))))
+                     : std::nullopt;
+    };
+    const std::string purposeText = field("purpose").value_or("");
     const bool knownPurpose =
         std::find(std::begin(UPLOAD_PURPOSES), std::end(UPLOAD_PURPOSES), purposeText) != std::end(UPLOAD_PURPOSES);
     if (parts.empty())
@@ -544,6 +627,12 @@ void LocalBatchServer::storeUpload(const Exchange& exchange, const std::string& 
     {
         return exchange.fail(400, "Invalid 'purpose': '" + purposeText + "'.", "purpose");
     }
+    std::optional<Refusal> refusal;
+    const auto expiresAfter = expiryOf(field("expires_after[anchor]"), field("expires_after[seconds]"), refusal);
+    if (refusal)
+    {
+        return exchange.fail(400, refusal->message, refusal->param, "invalid_value");
+    }
     const std::string id = m_State.newId("file-");
     copyRange(upload, file->dataOffset, file->dataLength, m_State.filePath(id));
     const int64_t now = m_Processor.now() / 1000;
@@ -552,9 +641,13 @@ void LocalBatchServer::storeUpload(const Exchange& exchange, const std::string& 
     object["object"] = value::string("file");
     object["bytes"] = value::number(file->dataLength);
     object["created_at"] = value::number(now);
-    object["expires_at"] = purposeText == "batch" ? value::number(now + int64_t{30} * 24 * 3600) : value::null();
+    // Batch input files expire after 30 days unless the upload says otherwise; other files never do.
+    const int64_t lifetime = expiresAfter.value_or(purposeText == "batch" ? int64_t{30} * 24 * 3600 : 0);
+    object["expires_at"] = lifetime > 0 ? value::number(now + lifetime) : value::null();
     object["filename"] = value::string(file->filename.empty() ? "upload" : file->filename);
     object["purpose"] = value::string(purposeText);
+    // Deprecated in the spec, but the official SDKs type it as required.
+    object["status"] = value::string("processed");
     m_State.putFile(object);
     exchange.send(200, object);
 }
@@ -588,11 +681,18 @@ void LocalBatchServer::createBatch(const Exchange& exchange)
 void LocalBatchServer::createBatchFrom(const Exchange& exchange, const value& input)
 {
     model::CreateBatchRequest create;
-    if (!create.fromJson(input))
+    const bool read = create.fromJson(input);
+    // As OpenAI does: a field the API does not have is an error, not something to ignore.
+    if (!create.getAdditionalProperties().empty())
     {
-        return exchange.fail(400,
-                             "Invalid request body: "
-                                 + utility::conversions::to_utf8string(create.getDiagnostics().front().toString()));
+        const std::string unknown = create.getAdditionalProperties().begin()->first;
+        return exchange.fail(400, "Unknown parameter: '" + unknown + "'.", unknown, "unknown_parameter");
+    }
+    if (!read)
+    {
+        const auto& problem = create.getDiagnostics().front();
+        return exchange.fail(400, "Invalid request body: " + utility::conversions::to_utf8string(problem.toString()),
+                             parameterOf(problem.path), "invalid_value");
     }
     try
     {
@@ -600,7 +700,24 @@ void LocalBatchServer::createBatchFrom(const Exchange& exchange, const value& in
     }
     catch (const model::ModelValidationException& invalid)
     {
-        return exchange.fail(400, invalid.what());
+        return exchange.fail(400, invalid.what(), parameterOf(invalid.problems().front().path), "invalid_value");
+    }
+    int64_t outputExpiresAfter = 0;
+    if (const auto& expiry = create.getOutputExpiresAfter())
+    {
+        if (!expiry->getAdditionalProperties().empty())
+        {
+            const std::string unknown = "output_expires_after." + expiry->getAdditionalProperties().begin()->first;
+            return exchange.fail(400, "Unknown parameter: '" + unknown + "'.", unknown, "unknown_parameter");
+        }
+        if (expiry->getAnchor() != model::BatchFileExpirationAfter::AnchorEnum::CREATED_AT)
+        {
+            return exchange.fail(400,
+                                 "Invalid 'output_expires_after.anchor': '" + expiry->getAnchorString()
+                                     + "'. The only supported anchor is 'created_at'.",
+                                 "output_expires_after.anchor", "invalid_value");
+        }
+        outputExpiresAfter = expiry->getSeconds();
     }
     const std::string endpoint = create.getEndpointString();
     if (!isSupportedEndpoint(endpoint))
@@ -632,8 +749,9 @@ void LocalBatchServer::createBatchFrom(const Exchange& exchange, const value& in
     batch["created_at"] = value::number(nowMs / 1000);
     batch["expires_at"] = value::number((nowMs + m_Options.pacing.completionWindow.count()) / 1000);
     batch["metadata"] = create.metadataIsSet() ? input.at("metadata") : value::null();
+    // The progress record first: once the batch is saved, the processor may pick it up.
+    m_Processor.started(batch.at("id").as_string(), outputExpiresAfter);
     m_State.putBatch(batch);
-    m_Processor.started(batch.at("id").as_string());
     m_TickWake.notify_all();
     exchange.send(200, batch);
 }

@@ -4,12 +4,14 @@
 #include "BatchProcessor.h"
 #include "BatchState.h"
 #include "Faults.h"
+#include "WebhookSender.h"
 
 #include <cpprest/http_listener.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,8 +23,9 @@ struct Exchange
 {
     web::http::http_request request;
     std::string requestId;
-    bool drop = false;     ///< carry the request out, then cut the reply off halfway
-    bool bodyRead = false; ///< the request's body has been read to its end
+    bool drop = false;                 ///< carry the request out, then cut the reply off halfway
+    bool bodyRead = false;             ///< the request's body has been read to its end
+    std::function<void()> beforeReply; ///< work that must be done before the client hears back
 
     void send(web::http::status_code status, const web::json::value& body) const;
     void fail(web::http::status_code status, const std::string& message, const std::string& param = "",
@@ -40,6 +43,7 @@ struct ServerOptions
     Pacing pacing;
     std::vector<FaultRule> faults; ///< injected before a request is served
     uint64_t faultSeed = 1;
+    WebhookDelivery webhooks; ///< where batch events go (an empty URL: nowhere)
 };
 
 class LocalBatchServer
@@ -70,6 +74,7 @@ private:
 
     ServerOptions m_Options;
     BatchState m_State;
+    std::unique_ptr<WebhookSender> m_Webhooks; ///< before the processor, which tells it of ended batches
     BatchProcessor m_Processor;
     FaultPlan m_Faults;
     uint16_t m_Port = 0;

@@ -235,6 +235,37 @@ web::json::value errorBody(const std::string& message, const std::string& type, 
     return body;
 }
 
+TokenCounts tokensOf(const web::json::value& answer)
+{
+    TokenCounts counts;
+    if (!answer.is_object() || !answer.has_object_field("usage"))
+    {
+        return counts;
+    }
+    const value& usage = answer.at("usage");
+    // The first of the names that the usage has, as a count (0 when none is there).
+    const auto number = [](const value& object, std::initializer_list<const char*> names) -> int64_t {
+        for (const char* name : names)
+        {
+            if (object.is_object() && object.has_number_field(name))
+            {
+                return object.at(name).as_number().to_int64();
+            }
+        }
+        return 0;
+    };
+    const auto details = [&usage](const char* responses, const char* chat) {
+        return usage.has_object_field(responses) ? usage.at(responses)
+                                                 : (usage.has_object_field(chat) ? usage.at(chat) : value());
+    };
+    counts.reported = true;
+    counts.input = number(usage, {"input_tokens", "prompt_tokens"});
+    counts.output = number(usage, {"output_tokens", "completion_tokens"});
+    counts.cached = number(details("input_tokens_details", "prompt_tokens_details"), {"cached_tokens"});
+    counts.reasoning = number(details("output_tokens_details", "completion_tokens_details"), {"reasoning_tokens"});
+    return counts;
+}
+
 bool isSupportedEndpoint(const std::string& endpoint)
 {
     return endpoint == "/v1/chat/completions" || endpoint == "/v1/completions" || endpoint == "/v1/embeddings"

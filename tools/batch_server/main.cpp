@@ -2,11 +2,13 @@
 //
 //   openai-batch-server [--port N] [--api-key KEY] [--state-dir DIR] [--step-ms MS] [--request-ms MS]
 //                       [--completion-window-ms MS] [--fault RULE]... [--fault-seed N]
+//                       [--webhook-url URL --webhook-secret SECRET]
 //
 // Prints "listening on http://127.0.0.1:<port>/v1" and serves until SIGINT or SIGTERM.
 #include "LocalBatchServer.h"
 
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -35,6 +37,7 @@ uint64_t number(const std::string& value)
 const char* const USAGE =
     "usage: openai-batch-server [--port N] [--api-key KEY] [--state-dir DIR] [--step-ms MS] [--request-ms MS]\n"
     "                           [--completion-window-ms MS] [--fault RULE]... [--fault-seed N]\n"
+    "                           [--webhook-url URL --webhook-secret SECRET]\n"
     "  --port N                  port on 127.0.0.1 (default 0: a free port, printed)\n"
     "  --api-key KEY             the only bearer key accepted (default: any non-empty key)\n"
     "  --state-dir DIR           where files and batches are kept (default ./batch-server-state)\n"
@@ -44,7 +47,11 @@ const char* const USAGE =
     "  --fault RULE              inject a fault: 429:rate=0.2, 500:nth=3, 503:rate=0.1, slow=250:rate=0.5,\n"
     "                            drop:nth=5 (the request is carried out, then the reply is cut off)\n"
     "                            (repeatable; 429 carries retry-after-ms: 20 and Retry-After: 1)\n"
-    "  --fault-seed N            seed for rate faults (default 1), so a run can be repeated\n";
+    "  --fault-seed N            seed for rate faults (default 1), so a run can be repeated\n"
+    "  --webhook-url URL         POST batch.completed, batch.failed, batch.cancelled and batch.expired events\n"
+    "                            here when a batch ends (http:// on 127.0.0.1, [::1] or localhost only);\n"
+    "                            a non-2xx answer is retried 3 times\n"
+    "  --webhook-secret SECRET   sign them with this secret (whsec_<base64>; default: OPENAI_WEBHOOK_SECRET)\n";
 
 } // namespace
 
@@ -105,6 +112,15 @@ int main(int argc, char** argv)
             {
                 options.pacing.completionWindow = std::chrono::milliseconds(number(value));
             }
+            else if (flag == "--webhook-url")
+            {
+                openai_batch::server::checkLoopbackUrl(value);
+                options.webhooks.url = value;
+            }
+            else if (flag == "--webhook-secret")
+            {
+                options.webhooks.secret = value;
+            }
             else
             {
                 std::fprintf(stderr, "openai-batch-server: unknown flag %s\n%s", flag.c_str(), USAGE);
@@ -117,6 +133,21 @@ int main(int argc, char** argv)
             return 2;
         }
     }
+    if (!options.webhooks.url.empty() && options.webhooks.secret.empty())
+    {
+        // The secret from the environment keeps it out of the process list.
+        const char* secret = std::getenv("OPENAI_WEBHOOK_SECRET");
+        options.webhooks.secret = secret ? secret : "";
+    }
+    if (options.webhooks.url.empty() != options.webhooks.secret.empty())
+    {
+        std::fprintf(stderr,
+                     "openai-batch-server: --webhook-url needs a secret (--webhook-secret or OPENAI_WEBHOOK_SECRET), "
+                     "and --webhook-secret a URL\n%s",
+                     USAGE);
+        return 2;
+    }
+
     try
     {
         std::signal(SIGINT, onSignal);
@@ -129,6 +160,11 @@ int main(int argc, char** argv)
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
         return 0;
+    }
+    catch (const std::invalid_argument& error) // an option the server cannot use (a malformed webhook secret)
+    {
+        std::fprintf(stderr, "openai-batch-server: %s\n", error.what());
+        return 2;
     }
     catch (const std::exception& error)
     {

@@ -6,11 +6,14 @@
 #include "workflow/BatchWaiter.h"
 #include "workflow/Pagination.h"
 #include "workflow/RequestFileWriter.h"
+#include "workflow/WebhookVerifier.h"
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
+#include <istream>
 #include <map>
 #include <ostream>
 #include <sstream>
@@ -28,7 +31,7 @@ const char* const OVERVIEW = R"(usage: openai-batch [--base-url URL] [--json] CO
 Runs OpenAI batch jobs. Reads OPENAI_API_KEY, and OPENAI_BASE_URL unless --base-url is given.
 
 commands:
-  submit FILE --endpoint URL [--wait] [--metadata K=V]... [-o DIR]
+  submit FILE --endpoint URL [--wait] [--metadata K=V]... [--output-expires-after SECONDS] [-o DIR]
                   check, upload and create a batch (exactly once); with --wait, also wait and fetch results
   status ID       show a batch
   wait ID         wait for a batch to end, showing progress
@@ -37,6 +40,8 @@ commands:
   cancel ID       cancel a batch
   results ID [-o DIR]
                   download a finished batch's output and error files and summarise them
+  webhook verify [--header 'NAME: VALUE']... [--body FILE]
+                  check a webhook delivery's signature (OPENAI_WEBHOOK_SECRET) and print its event
   COMMAND --help  the command's own help
 
 options:
@@ -47,23 +52,29 @@ exit codes:
   0  success
   1  the batch ended failed, expired or cancelled
   2  bad flags or arguments, or no API key
-  3  a missing or invalid request file (the message gives the line)
+  3  a missing or invalid request file (the message gives the line), or a refused webhook
   4  the API answered with an error (401, 404, ...)
   5  the server could not be reached (refused, reset, timed out)
   6  anything else (a file that cannot be written, ...)
 )";
 
 const std::map<std::string, std::string> COMMAND_HELP = {
-    {"submit", R"(usage: openai-batch submit FILE --endpoint URL [--wait] [--metadata K=V]... [-o DIR]
+    {"submit",
+     R"(usage: openai-batch submit FILE --endpoint URL [--wait] [--metadata K=V]... [--output-expires-after SECONDS] [-o DIR]
 
 Checks FILE as the Batch API would (every problem is reported with its line number, and nothing is
 uploaded if there is one), uploads it, and creates the batch exactly once.
   --endpoint URL     the endpoint every line calls, e.g. /v1/chat/completions (required)
   --metadata K=V     a metadata pair for the batch (repeatable, at most 15)
+  --output-expires-after SECONDS
+                     the output and error files expire this long after they are made (3600 to
+                     2592000; default: the API's 30 days)
   --wait             wait for the batch to end, download its results to DIR and summarise them
   -o, --output DIR   where --wait puts the output and error files (default: .)
 )"},
-    {"status", "usage: openai-batch status ID\n\nShows the batch: status, request counts, timestamps and files.\n"},
+    {"status",
+     "usage: openai-batch status ID\n\nShows the batch: status, model, request counts, token usage, timestamps and "
+     "files.\n"},
     {"wait",
      "usage: openai-batch wait ID\n\nPolls the batch until it ends (1 s, backing off to 60 s), showing progress: a bar "
      "on a\n"
@@ -75,7 +86,15 @@ uploaded if there is one), uploads it, and creates the batch exactly once.
     {"results",
      "usage: openai-batch results ID [-o DIR]\n\nDownloads the finished batch's output and error files to DIR "
      "(default: .)\n"
-     "and prints how many requests succeeded, failed, or never ran.\n"},
+     "and prints how many requests succeeded, failed, or never ran, and the tokens the batch used.\n"},
+    {"webhook", R"(usage: openai-batch webhook verify [--header 'NAME: VALUE']... [--body FILE]
+
+Checks a webhook delivery as OpenAI signs it (Standard Webhooks): the webhook-id, webhook-timestamp
+and webhook-signature headers, a timestamp within 5 minutes, and an HMAC-SHA256 signature with the
+secret in OPENAI_WEBHOOK_SECRET. Prints the event, or why it was refused (exit 3).
+  --header 'NAME: VALUE'  a header of the delivery (repeatable)
+  --body FILE             the raw body (default: standard input)
+)"},
 };
 
 /// A failure with its exit code and one-line reason.
@@ -96,7 +115,8 @@ struct Arguments
 };
 
 const std::map<std::string, std::vector<std::string>> VALUE_FLAGS = {
-    {"submit", {"--endpoint", "--metadata", "--output"}},
+    {"submit", {"--endpoint", "--metadata", "--output", "--output-expires-after"}},
+    {"webhook", {"--header", "--body"}},
     {"list", {"--limit"}},
     {"results", {"--output"}},
     {"status", {}},
@@ -190,14 +210,40 @@ std::string text(const utility::string_t& value)
     return utility::conversions::to_utf8string(value);
 }
 
+/// "1500 input (1024 cached), 500 output (300 reasoning), 2000 total"
+std::string tokens(const model::BatchUsage& usage)
+{
+    std::ostringstream out;
+    out << usage.getInputTokens() << " input";
+    if (usage.getInputTokensDetails())
+    {
+        out << " (" << usage.getInputTokensDetails()->getCachedTokens() << " cached)";
+    }
+    out << ", " << usage.getOutputTokens() << " output";
+    if (usage.getOutputTokensDetails())
+    {
+        out << " (" << usage.getOutputTokensDetails()->getReasoningTokens() << " reasoning)";
+    }
+    out << ", " << usage.getTotalTokens() << " total";
+    return out.str();
+}
+
 std::string describe(const model::Batch& batch)
 {
     std::ostringstream out;
     out << text(batch.getId()) << ": " << text(batch.getStatusString()) << " (" << text(batch.getEndpoint()) << ")\n";
+    if (batch.modelIsSet())
+    {
+        out << "  model: " << text(batch.getModel()) << "\n";
+    }
     if (const auto& counts = batch.getRequestCounts())
     {
         out << "  requests: " << counts->getCompleted() << " completed, " << counts->getFailed() << " failed, "
             << counts->getTotal() << " total\n";
+    }
+    if (const auto& usage = batch.getUsage())
+    {
+        out << "  tokens: " << tokens(*usage) << "\n";
     }
     out << "  created_at: " << batch.getCreatedAt() << "\n";
     if (batch.outputFileIdIsSet())
@@ -285,6 +331,14 @@ web::json::value summaryJson(const BatchRun& run)
     summary[_XPLATSTR("missing")] = web::json::value::number(static_cast<uint64_t>(run.missing.size()));
     summary[_XPLATSTR("output_file")] = web::json::value::string(run.outputFile);
     summary[_XPLATSTR("error_file")] = web::json::value::string(run.errorFile);
+    if (run.batch->modelIsSet())
+    {
+        summary[_XPLATSTR("model")] = web::json::value::string(run.batch->getModel());
+    }
+    if (const auto& usage = run.batch->getUsage())
+    {
+        summary[_XPLATSTR("usage")] = usage->toJson();
+    }
     return summary;
 }
 
@@ -303,8 +357,90 @@ int report(const BatchRun& run, const Arguments& arguments, std::ostream& out)
             out << " (output: " << run.outputFile << ")";
         }
         out << std::endl;
+        if (const auto& usage = run.batch->getUsage())
+        {
+            out << "tokens" << (run.batch->modelIsSet() ? " (" + text(run.batch->getModel()) + ")" : std::string())
+                << ": " << tokens(*usage) << std::endl;
+        }
     }
     return run.batch->getStatus() == model::Batch::StatusEnum::COMPLETED ? OK : BATCH_UNSUCCESSFUL;
+}
+
+/// `webhook verify`: checks one delivery with the secret in OPENAI_WEBHOOK_SECRET. Needs no API key.
+int verifyWebhook(const Arguments& arguments, std::ostream& out, const Environment& environment)
+{
+    if (arguments.positional != std::vector<std::string>{"verify"})
+    {
+        throw CliError{USAGE, "webhook takes one subcommand, verify (see openai-batch webhook --help)"};
+    }
+    const auto secret = environment.variable("OPENAI_WEBHOOK_SECRET");
+    if (!secret)
+    {
+        throw CliError{USAGE, "no webhook secret: set OPENAI_WEBHOOK_SECRET"};
+    }
+    std::map<std::string, std::string> headers;
+    for (auto [it, end] = arguments.flags.equal_range("--header"); it != end; ++it)
+    {
+        const size_t colon = it->second.find(':');
+        if (colon == std::string::npos || colon == 0)
+        {
+            throw CliError{USAGE, "--header takes 'NAME: VALUE', not '" + it->second + "'"};
+        }
+        const std::string name = it->second.substr(0, colon);
+        if (!headers.emplace(name, it->second.substr(colon + 1)).second)
+        {
+            throw CliError{INVALID_INPUT, "webhook refused: the " + name + " header is given twice"};
+        }
+    }
+    std::ostringstream body;
+    const std::string path = flag(arguments, "--body", "-");
+    if (path == "-")
+    {
+        if (!environment.input)
+        {
+            throw CliError{USAGE, "no body: give --body FILE"};
+        }
+        body << environment.input->rdbuf();
+    }
+    else
+    {
+        std::ifstream file(path, std::ios::binary);
+        if (!file)
+        {
+            throw CliError{INVALID_INPUT, "cannot read the body file '" + path + "'"};
+        }
+        body << file.rdbuf();
+    }
+    std::optional<WebhookVerifier> verifier;
+    try
+    {
+        verifier.emplace(*secret);
+    }
+    catch (const std::invalid_argument& error)
+    {
+        throw CliError{USAGE, std::string("OPENAI_WEBHOOK_SECRET: ") + error.what()};
+    }
+    WebhookEvent event;
+    try
+    {
+        event = verifier->verify(headers, body.str());
+    }
+    catch (const WebhookVerificationError& refused)
+    {
+        throw CliError{INVALID_INPUT, refused.what()};
+    }
+    if (arguments.json)
+    {
+        out << event.json.serialize() << std::endl;
+        return OK;
+    }
+    out << "verified " << text(event.type.empty() ? _XPLATSTR("event") : event.type) << " " << text(event.webhookId);
+    if (!event.batchId().empty())
+    {
+        out << ": batch " << text(event.batchId());
+    }
+    out << std::endl;
+    return OK;
 }
 
 class Commands
@@ -431,6 +567,25 @@ private:
             options.metadata[utility::conversions::to_string_t(it->second.substr(0, equals))] =
                 utility::conversions::to_string_t(it->second.substr(equals + 1));
         }
+        const std::string expiry = flag(m_Arguments, "--output-expires-after");
+        if (m_Arguments.flags.count("--output-expires-after"))
+        {
+            if (expiry.empty() || expiry.size() > 18 || expiry.find_first_not_of("0123456789") != std::string::npos)
+            {
+                throw CliError{USAGE, "--output-expires-after takes a number of seconds, not '" + expiry + "'"};
+            }
+            options.outputExpiresAfter = std::make_shared<model::BatchFileExpirationAfter>();
+            options.outputExpiresAfter->setAnchor(model::BatchFileExpirationAfter::AnchorEnum::CREATED_AT);
+            options.outputExpiresAfter->setSeconds(std::stoll(expiry));
+        }
+        try
+        {
+            BatchRunner::batchRequest(options, _XPLATSTR("file-not-yet-uploaded")); // the spec's limits, first
+        }
+        catch (const model::ModelValidationException& invalid)
+        {
+            throw CliError{USAGE, invalid.what()};
+        }
         if (!std::filesystem::is_regular_file(options.requestFile))
         {
             throw CliError{INVALID_INPUT, "cannot read the request file '" + options.requestFile + "'"};
@@ -461,12 +616,10 @@ private:
                 .createFile(model::HttpContent::fromFile(options.requestFile, _XPLATSTR("application/jsonl")),
                             _XPLATSTR("batch"))
                 .get();
-        auto request = std::make_shared<model::CreateBatchRequest>();
-        request->setInputFileId(uploaded->getId());
-        request->setEndpointString(utility::conversions::to_string_t(options.endpoint));
-        request->setCompletionWindowString(_XPLATSTR("24h"));
-        request->setMetadata(options.metadata);
-        const auto batch = BatchRunner(m_Client).createOnce(request, BatchRunner::newTag(), 3).get();
+        const auto batch =
+            BatchRunner(m_Client)
+                .createOnce(BatchRunner::batchRequest(options, uploaded->getId()), BatchRunner::newTag(), 3)
+                .get();
         if (m_Arguments.json)
         {
             return printBatch(*batch);
@@ -532,6 +685,10 @@ int runCli(const std::vector<std::string>& words, std::ostream& out, std::ostrea
         {
             out << COMMAND_HELP.at(arguments.command);
             return OK;
+        }
+        if (arguments.command == "webhook")
+        {
+            return verifyWebhook(arguments, out, environment);
         }
         auto configuration = std::make_shared<api::ApiConfiguration>();
         const auto key = environment.variable("OPENAI_API_KEY");

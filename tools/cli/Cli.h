@@ -26,6 +26,7 @@ struct Environment
 {
     std::function<std::optional<std::string>(const std::string&)> variable; ///< getenv
     bool stdoutIsTerminal = false;
+    std::istream* input = nullptr; ///< standard input (`webhook verify` reads a body from it)
 };
 
 int runCli(const std::vector<std::string>& words, std::ostream& out, std::ostream& err, const Environment& environment);

@@ -12,6 +12,7 @@ int main(int argc, char** argv)
         return value && *value ? std::optional<std::string>(value) : std::nullopt;
     };
     environment.stdoutIsTerminal = ::isatty(STDOUT_FILENO) == 1;
+    environment.input = &std::cin;
     return openai_batch::cli::runCli(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr,
                                      environment);
 }
