@@ -347,11 +347,13 @@ TEST_F(TodaysApiServerTest, AtARestartOnlyEventsOfSavedEndsAreSent)
     const std::string running = createBatchFrom(requestFile("/v1/chat/completions", 1, "second.jsonl"));
     server.reset();
     // What a crash could leave: the event of a saved end, an event recorded just before a crash (its
-    // batch's end never saved), an event for an end the batch did not have, and an unreadable file.
+    // batch's end never saved), an event for an end the batch did not have, one for no batch at all,
+    // and an unreadable file.
     const auto webhooks = directory / "state" / "webhooks";
     recordEvent(webhooks, ended, "batch.completed");
     recordEvent(webhooks, running, "batch.completed");
     recordEvent(webhooks, ended, "batch.cancelled");
+    recordEvent(webhooks, "batch_nobody000000", "batch.completed");
     std::ofstream(webhooks / "evt_torn.json") << R"({"id": "evt_to)";
 
     WebhookReceiver receiver;
@@ -372,7 +374,7 @@ TEST_F(TodaysApiServerTest, AtARestartOnlyEventsOfSavedEndsAreSent)
         left.insert(entry.path().filename().string());
     }
     EXPECT_EQ(std::set<std::string>{"evt_" + running.substr(running.find('_') + 1) + "_completed.json"}, left)
-        << "the running batch's event waits for its end; the stale and unreadable ones are gone";
+        << "the running batch's event waits for its end; the stale, orphaned and unreadable ones are gone";
 }
 
 TEST(WebhookSender, SendsOnlyToLoopback)

@@ -100,13 +100,13 @@ void WebhookSender::queueWhatAnEarlierRunLeft(const BatchState& state)
             && event->at("data").has_string_field("id");
         const auto batch = readable ? state.batch(event->at("data").at("id").as_string()) : std::nullopt;
         const std::string saved = batch ? eventType(batch->at("status").as_string()) : std::string();
-        if (readable && saved == event->at("type").as_string())
+        if (batch && saved == event->at("type").as_string())
         {
             m_Pending.push_back(path.string());
         }
-        else if (!readable || !saved.empty())
+        else if (!batch || !saved.empty())
         {
-            fs::remove(path); // unreadable, or the batch ended otherwise after a restart: a stale record
+            fs::remove(path); // unreadable, of no batch, or the batch ended otherwise: a stale record
         }
         // else: the batch's end was not saved; it will end again and record this file anew.
     }
