@@ -14,6 +14,7 @@ Then the models against cpprestsdk's own JSON (build/bench/model_bench, Google B
 downloads through FilesApi against the local server (build/bench/transfer; 10 MB and 200 MB).
 """
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -98,6 +99,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--model-repetitions", type=int, default=20,
                         help="repetitions of each model benchmark (the medians count)")
+    parser.add_argument("--baseline-server", help="another openai-batch-server binary to load in the same run "
+                        "(for example the one built from an earlier commit)")
     args = parser.parse_args()
     work = os.path.join(args.build, "bench-data")
     os.makedirs(work, exist_ok=True)
@@ -144,6 +147,10 @@ def main() -> int:
     print(f"\nPeak RSS of our reader: {ours['1x'][1]:.1f} MiB for the 1x file, {ours['4x'][1]:.1f} MiB for the 4x file.")
     print_model_costs(os.path.join(args.build, "bench", "model_bench"), args.model_repetitions if args.repeat > 1 else 1)
     print_transfers(args.build, work, (10, 200) if args.repeat > 1 else (1, 4))
+    servers = [("ours", os.path.join(args.build, "tools", "batch_server", "openai-batch-server"))]
+    if args.baseline_server:
+        servers.append(("baseline", args.baseline_server))
+    print_server_load(args.build, work, servers, 10 if args.repeat > 1 else 1, 10000 if args.repeat > 1 else 200)
     return 0
 
 
@@ -173,6 +180,109 @@ def print_transfers(build, work, sizes):
         server.wait(timeout=30)
         server.stdout.close()
         shutil.rmtree(state, ignore_errors=True)
+
+
+class Server:
+    """An openai-batch-server process on a fresh state directory, and a keep-alive connection to it."""
+
+    def __init__(self, binary, state):
+        shutil.rmtree(state, ignore_errors=True)
+        self.state = state
+        self.process = subprocess.Popen([binary, "--state-dir", state], stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        line = self.process.stdout.readline()
+        if not line.startswith("listening on "):
+            sys.exit(f"compare.py: the local server did not start: {line}")
+        self.port = int(line.split(":")[-1].split("/")[0])
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def call(self, method, path, body=None, headers=None):
+        self.connection.request(method, path, body=body, headers=dict(headers or {}, Authorization="Bearer sk-bench"))
+        response = self.connection.getresponse()
+        data = response.read()
+        if response.status != 200:
+            sys.exit(f"compare.py: {method} {path}: {response.status} {data[:200]!r}")
+        return json.loads(data)
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        self.connection.close()
+        self.process.terminate()
+        self.process.wait(timeout=60)
+        self.process.stdout.close()
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+def upload_batch_input(server):
+    line = json.dumps({"custom_id": "r", "method": "POST", "url": "/v1/chat/completions",
+                       "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}})
+    boundary = "benchboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n\r\n"
+            f"{line}\n\r\n--{boundary}--\r\n")
+    return server.call("POST", "/v1/files", body,
+                       {"Content-Type": f"multipart/form-data; boundary={boundary}"})["id"]
+
+
+def print_server_load(build, work, servers, seconds, stored):
+    """Each server, on its own fresh state: 50 clients on keep-alive connections for `seconds` (GET of one
+    batch, then POST of new batches), then `stored` batches in store: the CPU it uses idle and the latency
+    of GET /batches?limit=1."""
+    load = os.path.join(build, "bench", "server_load")
+    print(f"\nThe local server under load (bench/server_load.cpp: 50 clients, each on a keep-alive connection, "
+          f"{seconds} s per row), then idle with {stored:,} batches stored\n")
+    print("| server | task | requests/s | p50 ms | p99 ms | errors |")
+    print("|---|---|---:|---:|---:|---:|")
+    idle = {}
+    for name, binary in servers:
+        server = Server(binary, os.path.join(work, f"load-state-{name}"))
+        try:
+            input_file = upload_batch_input(server)
+            batch = server.call("POST", "/v1/batches", json.dumps(
+                {"input_file_id": input_file, "endpoint": "/v1/chat/completions", "completion_window": "24h"}),
+                {"Content-Type": "application/json"})["id"]
+            create = json.dumps({"input_file_id": input_file, "endpoint": "/v1/chat/completions",
+                                 "completion_window": "24h"})
+            for task, args in (("GET /batches/{id}", [f"/v1/batches/{batch}"]),
+                               ("POST /batches", ["/v1/batches", create])):
+                _, fields = run([load, str(server.port), str(seconds), "50"] + args)
+                _, errors, rate, p50, p99 = fields[:5]
+                print(f"| {name} | {task} | {float(rate):,.0f} | {float(p50):.2f} | {float(p99):.2f} | {errors} |")
+            count = 0
+            after = None
+            while True:
+                page = server.call("GET", "/v1/batches?limit=100" + (f"&after={after}" if after else ""))
+                count += len(page["data"])
+                if not page["has_more"]:
+                    break
+                after = page["last_id"]
+            for _ in range(max(0, stored - count)):
+                server.call("POST", "/v1/batches", create, {"Content-Type": "application/json"})
+            deadline = time.monotonic() + 600
+            while server.call("GET", "/v1/batches?limit=1")["data"][0]["status"] not in ("completed", "failed"):
+                if time.monotonic() > deadline:
+                    sys.exit(f"compare.py: {name}: the stored batches did not finish in 10 minutes")
+                time.sleep(0.5)
+            time.sleep(1)
+            before = server.cpu_seconds()
+            time.sleep(5)
+            cpu = (server.cpu_seconds() - before) / 5 * 100
+            latencies = []
+            for _ in range(50):
+                start = time.perf_counter()
+                server.call("GET", "/v1/batches?limit=1")
+                latencies.append((time.perf_counter() - start) * 1000)
+            idle[name] = (max(count, stored), cpu, statistics.median(latencies))
+        finally:
+            server.stop()
+    print("\n| server | batches stored | idle CPU % of a core | GET /batches?limit=1 median ms |")
+    print("|---|---:|---:|---:|")
+    for name, (count, cpu, latency) in idle.items():
+        print(f"| {name} | {count:,} | {cpu:.1f} | {latency:.2f} |")
 
 
 def print_model_costs(program, repeat):
