@@ -3,6 +3,7 @@
 #include "Responders.h"
 
 #include "api/ApiException.h"
+#include "workflow/JsonCursor.h"
 #include "workflow/RequestFileWriter.h"
 
 #include <filesystem>
@@ -45,18 +46,90 @@ void bump(value& batch, const char* name)
     batch["request_counts"][name] = value::number(count(batch, name) + 1);
 }
 
-/// Appends text to path and returns the file's new size.
+/// Appends text to path, durably, and returns the file's new size.
 uint64_t append(const std::string& path, const std::string& text, uint64_t validBytes)
 {
-    // Cut any torn tail a crash left beyond what the progress record vouches for.
+    // Cut any tail a crash left beyond what the progress record vouches for: those lines will be
+    // written again, with the same ids.
     if (fs::exists(path) && fs::file_size(path) != validBytes)
     {
         fs::resize_file(path, validBytes);
     }
-    std::ofstream out(path, std::ios::binary | std::ios::app);
-    out << text;
-    out.flush();
+    if (text.empty())
+    {
+        return validBytes;
+    }
+    {
+        std::ofstream out(path, std::ios::binary | std::ios::app);
+        out << text;
+        if (!out.flush())
+        {
+            throw std::runtime_error("cannot write " + path);
+        }
+    }
+    BatchState::savePoint(); // written, not yet durable, not yet counted
+    BatchState::sync(path);
     return validBytes + text.size();
+}
+
+/// The largest number of requests one step runs, so that one large batch cannot keep others waiting
+/// and a step's lines stay small in memory.
+constexpr size_t REQUESTS_PER_STEP = 1000;
+
+/// A request line the check admitted, as far as the server can read it: its custom_id always, its
+/// body when cpprestsdk can hold it (not, for example, nested deeper than its parser goes, or with a
+/// lone surrogate it cannot convert).
+struct RequestLine
+{
+    std::string customId;
+    std::optional<value> body;
+    std::string problem;
+};
+
+RequestLine readRequestLine(const std::string& line)
+{
+    RequestLine request;
+    std::string problem;
+    if (const auto parsed = org::openapitools::client::api::tryParseJson(line, problem))
+    {
+        request.customId = parsed->at("custom_id").as_string();
+        request.body = parsed->at("body");
+        return request;
+    }
+    workflow::JsonCursor cursor(line);
+    cursor.readObject([&](std::string_view key, workflow::JsonCursor& member) {
+        if (key == "custom_id")
+        {
+            request.customId = member.readString();
+        }
+        else
+        {
+            member.readValue();
+        }
+    });
+    request.problem = problem;
+    return request;
+}
+
+/// The answer to a request: the endpoint's, or an error the request earned by being unreadable here.
+EndpointReply answer(const std::string& endpoint, const RequestLine& request)
+{
+    if (!request.body)
+    {
+        return EndpointReply{400,
+                             errorBody("The request body could not be read: " + request.problem + ".",
+                                       "invalid_request_error", "body", "invalid_body")};
+    }
+    try
+    {
+        return respond(endpoint, *request.body, request.customId);
+    }
+    catch (const std::exception& error)
+    {
+        return EndpointReply{500,
+                             errorBody(std::string("The local server could not answer this request: ") + error.what(),
+                                       "server_error", "", "server_error")};
+    }
 }
 
 std::string resultLine(const std::string& lineId, const std::string& customId, const value& response,
@@ -114,6 +187,31 @@ void addUsage(value& batch, const value& answer)
     add(usage["total_tokens"], counts.input + counts.output);
 }
 
+/// The id of a batch's output or error file: derived from the batch, so that publishing it again after a
+/// crash replaces the same file instead of making a second one.
+std::string publishedFileId(const std::string& batchId, const char* kind)
+{
+    return "file-" + batchId.substr(batchId.find('_') + 1) + "-" + kind;
+}
+
+value errorList(std::vector<value> errors)
+{
+    value list = value::object(true);
+    list["object"] = value::string("list");
+    list["data"] = value::array(std::move(errors));
+    return list;
+}
+
+value batchError(const std::string& code, const std::string& message, const value& line = value::null())
+{
+    value error = value::object(true);
+    error["code"] = value::string(code);
+    error["message"] = value::string(message);
+    error["param"] = value::null();
+    error["line"] = line;
+    return error;
+}
+
 value expiredError()
 {
     value error = value::object(true);
@@ -132,17 +230,122 @@ BatchProcessor::BatchProcessor(BatchState& state, Pacing pacing, std::function<i
 {
 }
 
-void BatchProcessor::started(const std::string& batchId, int64_t outputExpiresAfter)
+BatchProcessor::~BatchProcessor()
 {
-    RunProgress progress = m_State.progress(batchId);
+    {
+        std::lock_guard<std::mutex> lock(m_QueueMutex);
+        m_Stopping = true;
+    }
+    m_Wake.notify_all();
+    if (m_Thread.joinable())
+    {
+        m_Thread.join();
+    }
+}
+
+void BatchProcessor::start()
+{
+    for (const auto& id : m_State.unfinishedBatches())
+    {
+        schedule(id, m_Now());
+    }
+    m_Thread = std::thread([this] { loop(); });
+}
+
+void BatchProcessor::schedule(const std::string& batchId, int64_t dueMs)
+{
+    {
+        std::lock_guard<std::mutex> lock(m_QueueMutex);
+        const auto known = m_Due.find(batchId);
+        if (known != m_Due.end())
+        {
+            if (known->second <= dueMs)
+            {
+                return;
+            }
+            m_Queue.erase({known->second, batchId});
+        }
+        m_Due[batchId] = dueMs;
+        m_Queue.insert({dueMs, batchId});
+    }
+    m_Wake.notify_all();
+}
+
+void BatchProcessor::loop()
+{
+    std::unique_lock<std::mutex> lock(m_QueueMutex);
+    while (!m_Stopping)
+    {
+        if (m_Queue.empty())
+        {
+            m_Wake.wait(lock);
+            continue;
+        }
+        const auto [due, id] = *m_Queue.begin();
+        const int64_t now = m_Now();
+        if (due > now)
+        {
+            m_Wake.wait_for(lock, std::chrono::milliseconds(due - now));
+            continue;
+        }
+        m_Queue.erase(m_Queue.begin());
+        m_Due.erase(id);
+        lock.unlock();
+        const auto next = step(id);
+        if (next)
+        {
+            schedule(id, *next);
+        }
+        lock.lock();
+    }
+}
+
+std::optional<int64_t> BatchProcessor::step(const std::string& batchId)
+{
+    std::lock_guard<std::mutex> lock(m_StepMutex);
+    try
+    {
+        const auto batch = m_State.batch(batchId);
+        return batch && !isTerminal(batch->at("status").as_string()) ? advance(*batch) : std::nullopt;
+    }
+    catch (const std::exception& error)
+    {
+        fail(batchId, error.what());
+        return std::nullopt;
+    }
+}
+
+void BatchProcessor::fail(const std::string& batchId, const std::string& reason)
+{
+    try
+    {
+        auto batch = *m_State.batch(batchId);
+        RunProgress progress = m_State.progress(batchId);
+        batch["errors"] =
+            errorList({batchError("batch_failed", "The local server could not process this batch: " + reason)});
+        enter(batch, progress, "failed", "failed_at");
+    }
+    catch (const std::exception& error)
+    {
+        // Not even the failure could be saved (a full disk?): the batch stays as it was, and is tried
+        // again at the next start.
+        std::fprintf(stderr, "openai-batch-server: batch %s: %s; then, failing it: %s\n", batchId.c_str(),
+                     reason.c_str(), error.what());
+    }
+}
+
+void BatchProcessor::created(const value& batch, int64_t outputExpiresAfter)
+{
+    RunProgress progress = m_State.progress(batch.at("id").as_string());
     progress.stageStartedMs = m_Now();
     progress.outputExpiresAfter = outputExpiresAfter;
-    m_State.putProgress(batchId, progress);
+    m_State.putBatch(batch, progress);
+    schedule(batch.at("id").as_string(), m_Now());
 }
 
 std::optional<value> BatchProcessor::cancel(const std::string& batchId)
 {
-    std::lock_guard<std::mutex> lock(m_Mutex);
+    std::lock_guard<std::mutex> lock(m_StepMutex);
     auto batch = m_State.batch(batchId);
     if (!batch)
     {
@@ -155,19 +358,8 @@ std::optional<value> BatchProcessor::cancel(const std::string& batchId)
     }
     RunProgress progress = m_State.progress(batchId);
     enter(*batch, progress, "cancelling", "cancelling_at");
+    schedule(batchId, m_Now() + m_Pacing.stepTime.count());
     return batch;
-}
-
-void BatchProcessor::advance()
-{
-    std::lock_guard<std::mutex> lock(m_Mutex);
-    for (const auto& batch : m_State.batches())
-    {
-        if (!isTerminal(batch.at("status").as_string()))
-        {
-            advance(batch);
-        }
-    }
 }
 
 void BatchProcessor::enter(value& batch, RunProgress& progress, const char* status, const char* timestampField)
@@ -180,78 +372,86 @@ void BatchProcessor::enter(value& batch, RunProgress& progress, const char* stat
     {
         m_OnEnd.ending(batch);
     }
-    m_State.putProgress(batch.at("id").as_string(), progress);
-    m_State.putBatch(batch);
+    m_State.putBatch(batch, progress);
     if (ends && m_OnEnd.ended)
     {
         m_OnEnd.ended(batch);
     }
 }
 
-void BatchProcessor::advance(value batch)
+std::optional<int64_t> BatchProcessor::advance(value batch)
 {
     const std::string id = batch.at("id").as_string();
     RunProgress progress = m_State.progress(id);
     const int64_t now = m_Now();
-    const bool stepDone = now >= progress.stageStartedMs + m_Pacing.stepTime.count();
+    const int64_t stepDue = progress.stageStartedMs + m_Pacing.stepTime.count();
     const std::string status = batch.at("status").as_string();
-    if (status == "validating" && stepDone)
+    if (status == "validating")
     {
+        if (now < stepDue)
+        {
+            return stepDue;
+        }
         validate(batch, progress);
-        return;
+        return now; // in_progress starts at once, or the batch has failed (and is then dropped)
     }
     if (status == "in_progress")
     {
-        if (now >= batch.at("expires_at").as_number().to_int64() * 1000)
+        const int64_t expiresMs = batch.at("expires_at").as_number().to_int64() * 1000;
+        if (now >= expiresMs)
         {
             expire(batch, progress);
-            return;
+            return std::nullopt;
         }
         const int64_t total = count(batch, "total");
-        const int64_t elapsed = now - progress.stageStartedMs;
-        const int64_t due = m_Pacing.requestTime.count() == 0
-            ? total
-            : std::min<int64_t>(total, elapsed / m_Pacing.requestTime.count());
+        const int64_t pace = m_Pacing.requestTime.count();
+        const int64_t due = pace == 0 ? total : std::min<int64_t>(total, (now - progress.stageStartedMs) / pace);
         run(batch, progress, static_cast<size_t>(due));
-        return;
+        if (batch.at("status").as_string() != "in_progress")
+        {
+            return now; // finalizing: its step time starts now
+        }
+        const int64_t done = handled(batch);
+        const int64_t nextRequest = pace == 0 || done < due ? now : progress.stageStartedMs + (done + 1) * pace;
+        return std::min(nextRequest, expiresMs);
     }
-    if ((status == "finalizing" || status == "cancelling") && stepDone)
+    if (status == "finalizing" || status == "cancelling")
     {
+        if (now < stepDue)
+        {
+            return stepDue;
+        }
         publishFiles(batch, progress);
         enter(batch, progress, status == "finalizing" ? "completed" : "cancelled",
               status == "finalizing" ? "completed_at" : "cancelled_at");
     }
+    return std::nullopt;
 }
 
 void BatchProcessor::validate(value& batch, RunProgress& progress)
 {
     const std::string inputPath = m_State.filePath(batch.at("input_file_id").as_string());
+    if (!m_State.file(batch.at("input_file_id").as_string()))
+    {
+        batch["errors"] =
+            errorList({batchError("missing_input_file", "The input file was deleted before the batch ran.")});
+        enter(batch, progress, "failed", "failed_at");
+        return;
+    }
     const auto check = workflow::checkRequestFile(inputPath, batch.at("endpoint").as_string());
     if (!check.problems.empty() || check.customIds.empty())
     {
         std::vector<value> errors;
         for (const auto& problem : check.problems)
         {
-            value error = value::object(true);
-            error["code"] = value::string("invalid_request");
-            error["message"] = value::string(problem.message);
-            error["param"] = value::null();
-            error["line"] = value::number(static_cast<uint64_t>(problem.lineNumber));
-            errors.push_back(error);
+            errors.push_back(batchError("invalid_request", validUtf8(problem.message),
+                                        value::number(static_cast<uint64_t>(problem.lineNumber))));
         }
-        if (check.customIds.empty() && errors.empty())
+        if (errors.empty())
         {
-            value error = value::object(true);
-            error["code"] = value::string("empty_file");
-            error["message"] = value::string("The input file has no requests.");
-            error["param"] = value::null();
-            error["line"] = value::null();
-            errors.push_back(error);
+            errors.push_back(batchError("empty_file", "The input file has no requests."));
         }
-        value list = value::object(true);
-        list["object"] = value::string("list");
-        list["data"] = value::array(errors);
-        batch["errors"] = list;
+        batch["errors"] = errorList(std::move(errors));
         enter(batch, progress, "failed", "failed_at");
         return;
     }
@@ -266,10 +466,16 @@ void BatchProcessor::validate(value& batch, RunProgress& progress)
 void BatchProcessor::run(value& batch, RunProgress& progress, size_t upTo)
 {
     const std::string endpoint = batch.at("endpoint").as_string();
+    const std::string inputId = batch.at("input_file_id").as_string();
     const size_t done = static_cast<size_t>(handled(batch));
+    upTo = std::min(upTo, done + REQUESTS_PER_STEP);
     if (done < upTo)
     {
-        std::ifstream input(m_State.filePath(batch.at("input_file_id").as_string()), std::ios::binary);
+        if (!m_State.file(inputId))
+        {
+            throw std::runtime_error("its input file " + inputId + " was deleted while it ran");
+        }
+        std::ifstream input(m_State.filePath(inputId), std::ios::binary);
         input.seekg(static_cast<std::streamoff>(progress.inputOffset));
         std::string output;
         std::string errors;
@@ -280,26 +486,24 @@ void BatchProcessor::run(value& batch, RunProgress& progress, size_t upTo)
             {
                 continue;
             }
-            const value request = value::parse(line);
-            const std::string customId = request.at("custom_id").as_string();
-            const EndpointReply reply = respond(endpoint, request.at("body"), customId);
+            const RequestLine request = readRequestLine(line);
+            const EndpointReply reply = answer(endpoint, request);
             value response = value::object(true);
             response["status_code"] = value::number(reply.status);
             response["request_id"] = value::string("req_" + batch.at("id").as_string() + "_" + std::to_string(handled));
             response["body"] = reply.body;
             const std::string text =
-                resultLine("batch_req_" + std::to_string(handled), customId, response, value::null());
+                resultLine("batch_req_" + std::to_string(handled), request.customId, response, value::null());
             (reply.status < 300 ? output : errors) += text;
             bump(batch, reply.status < 300 ? "completed" : "failed");
             addUsage(batch, reply.body);
             ++handled;
         }
-        progress.inputOffset = input.eof() ? fs::file_size(m_State.filePath(batch.at("input_file_id").as_string()))
-                                           : static_cast<uint64_t>(input.tellg());
+        progress.inputOffset =
+            input.eof() ? fs::file_size(m_State.filePath(inputId)) : static_cast<uint64_t>(input.tellg());
         progress.outputBytes = append(progress.outputPath, output, progress.outputBytes);
         progress.errorBytes = append(progress.errorPath, errors, progress.errorBytes);
-        m_State.putProgress(batch.at("id").as_string(), progress);
-        m_State.putBatch(batch);
+        m_State.putBatch(batch, progress);
     }
     if (handled(batch) >= count(batch, "total"))
     {
@@ -309,7 +513,8 @@ void BatchProcessor::run(value& batch, RunProgress& progress, size_t upTo)
 
 void BatchProcessor::expire(value& batch, RunProgress& progress)
 {
-    std::ifstream input(m_State.filePath(batch.at("input_file_id").as_string()), std::ios::binary);
+    const std::string inputId = batch.at("input_file_id").as_string();
+    std::ifstream input(m_State.filePath(inputId), std::ios::binary);
     input.seekg(static_cast<std::streamoff>(progress.inputOffset));
     std::string errors;
     std::string line;
@@ -320,26 +525,29 @@ void BatchProcessor::expire(value& batch, RunProgress& progress)
         {
             continue;
         }
-        errors += resultLine("batch_req_" + std::to_string(index++), value::parse(line).at("custom_id").as_string(),
-                             value::null(), expiredError());
+        errors += resultLine("batch_req_" + std::to_string(index++), readRequestLine(line).customId, value::null(),
+                             expiredError());
         bump(batch, "failed");
     }
-    progress.inputOffset = fs::file_size(m_State.filePath(batch.at("input_file_id").as_string()));
+    progress.inputOffset = m_State.file(inputId) ? fs::file_size(m_State.filePath(inputId)) : progress.inputOffset;
     progress.errorBytes = append(progress.errorPath, errors, progress.errorBytes);
     publishFiles(batch, progress);
     enter(batch, progress, "expired", "expired_at");
 }
 
-void BatchProcessor::publishFiles(value& batch, RunProgress& progress)
+void BatchProcessor::publishFiles(value& batch, const RunProgress& progress)
 {
-    const auto publish = [&](const std::string& partial, uint64_t bytes, const char* field, const char* suffix) {
+    const auto publish = [&](const std::string& partial, uint64_t bytes, const char* field, const char* kind,
+                             const char* suffix) {
         if (bytes == 0)
         {
             return;
         }
-        const std::string id = m_State.newId("file-");
-        fs::copy_file(partial, m_State.filePath(id), fs::copy_options::overwrite_existing);
-        fs::resize_file(m_State.filePath(id), bytes);
+        const std::string id = publishedFileId(batch.at("id").as_string(), kind);
+        const std::string path = m_State.filePath(id);
+        fs::copy_file(partial, path, fs::copy_options::overwrite_existing);
+        fs::resize_file(path, bytes);
+        BatchState::sync(path);
         value file = value::object(true);
         file["id"] = value::string(id);
         file["object"] = value::string("file");
@@ -354,8 +562,8 @@ void BatchProcessor::publishFiles(value& batch, RunProgress& progress)
         m_State.putFile(file);
         batch[field] = value::string(id);
     };
-    publish(progress.outputPath, progress.outputBytes, "output_file_id", "_output.jsonl");
-    publish(progress.errorPath, progress.errorBytes, "error_file_id", "_error.jsonl");
+    publish(progress.outputPath, progress.outputBytes, "output_file_id", "output", "_output.jsonl");
+    publish(progress.errorPath, progress.errorBytes, "error_file_id", "errors", "_error.jsonl");
 }
 
 } // namespace openai_batch::server

@@ -5,13 +5,27 @@
 // requests stay in the output file, the rest go to the error file as batch_expired); cancelling ->
 // cancelled (partial results kept). Every *_at and request_counts stay current. Progress is saved
 // after each step, so a restarted server carries on where it stopped, without repeating a request.
+//
+// Work drives it, not a clock: each batch is due at the time its next step can happen (now, when a
+// step time or the next paced request is up, or when it expires), and one thread sleeps until the
+// earliest due time or until a batch is created or cancelled. Batches that have ended are never looked
+// at again, so an idle server uses no CPU however many batches it keeps.
+//
+// Batches are isolated: a request that cannot be run goes to the error file with its own status, and
+// anything else that goes wrong in a batch fails that batch, with the reason in errors.data[]. Nothing
+// in one batch stops another.
 #pragma once
 
 #include "BatchState.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <set>
+#include <thread>
 
 namespace openai_batch::server {
 
@@ -39,32 +53,48 @@ class BatchProcessor
 public:
     /// nowMs: Unix time in milliseconds (tests pass their own clock).
     BatchProcessor(BatchState& state, Pacing pacing, std::function<int64_t()> nowMs, EndListener onEnd = {});
+    /// Stops processing; a step under way finishes first.
+    ~BatchProcessor();
+    BatchProcessor(const BatchProcessor&) = delete;
+    BatchProcessor& operator=(const BatchProcessor&) = delete;
 
-    /// Moves every batch as far as the time allows. Safe to call at any rate.
-    void advance();
-    /// A new batch's progress record starts now; its output and error files will expire
-    /// outputExpiresAfter seconds after they are created (0: the default, 30 days).
-    void started(const std::string& batchId, int64_t outputExpiresAfter = 0);
+    /// Picks up the batches an earlier run left unfinished and starts processing.
+    void start();
+    /// Saves a new batch (status validating) with its progress record and schedules it; its output and
+    /// error files will expire outputExpiresAfter seconds after they are created (0: 30 days).
+    void created(const web::json::value& batch, int64_t outputExpiresAfter);
     /// Asks for cancellation (validating, in_progress, finalizing become cancelling) and returns the
     /// batch as that left it; nothing if the batch is unknown or has ended. The caller answers with this
-    /// copy: by the time it re-reads the state, the next tick may have finished cancelling.
+    /// copy: by the time it re-reads the state, the processor may have finished cancelling.
     std::optional<web::json::value> cancel(const std::string& batchId);
 
     int64_t now() const { return m_Now(); }
 
 private:
-    void advance(web::json::value batch);
+    void loop();
+    void schedule(const std::string& batchId, int64_t dueMs);
+    /// One step of a batch; returns when its next step is due, or nothing once it has ended.
+    std::optional<int64_t> step(const std::string& batchId);
+    std::optional<int64_t> advance(web::json::value batch);
+    void fail(const std::string& batchId, const std::string& reason);
     void validate(web::json::value& batch, RunProgress& progress);
     void run(web::json::value& batch, RunProgress& progress, size_t upTo);
     void expire(web::json::value& batch, RunProgress& progress);
-    void publishFiles(web::json::value& batch, RunProgress& progress);
+    void publishFiles(web::json::value& batch, const RunProgress& progress);
     void enter(web::json::value& batch, RunProgress& progress, const char* status, const char* timestampField);
 
     BatchState& m_State;
     Pacing m_Pacing;
     std::function<int64_t()> m_Now;
     EndListener m_OnEnd;
-    std::mutex m_Mutex;
+    std::mutex m_StepMutex; ///< one step or cancel at a time
+
+    std::mutex m_QueueMutex;
+    std::condition_variable m_Wake;
+    std::map<std::string, int64_t> m_Due;              ///< each scheduled batch's due time
+    std::set<std::pair<int64_t, std::string>> m_Queue; ///< the same, earliest first
+    bool m_Stopping = false;
+    std::thread m_Thread;
 };
 
 } // namespace openai_batch::server

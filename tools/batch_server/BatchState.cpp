@@ -1,6 +1,14 @@
 #include "BatchState.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -14,35 +22,135 @@ namespace openai_batch::server {
 
 namespace {
 
-web::json::value readJson(const fs::path& path)
+using web::json::value;
+
+std::runtime_error systemError(const std::string& what, const std::string& path)
+{
+    return std::runtime_error(what + " " + path + ": " + std::strerror(errno));
+}
+
+value readJson(const fs::path& path)
 {
     std::ifstream in(path, std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
-    return web::json::value::parse(text.str());
+    try
+    {
+        return value::parse(text.str());
+    }
+    catch (const std::exception& error)
+    {
+        throw std::runtime_error("cannot load the state file " + path.string() + ": " + error.what());
+    }
 }
 
-int64_t createdAt(const web::json::value& object)
+int64_t createdAt(const value& object)
 {
     return object.has_number_field("created_at") ? object.at("created_at").as_number().to_int64() : 0;
 }
 
-std::vector<web::json::value> byCreation(const std::map<std::string, web::json::value>& objects)
+bool hasEnded(const value& batch)
 {
-    std::vector<web::json::value> list;
-    list.reserve(objects.size());
-    for (const auto& entry : objects)
+    const std::string status = batch.at("status").as_string();
+    return status == "completed" || status == "failed" || status == "expired" || status == "cancelled";
+}
+
+/// Writes all of text to the open descriptor fd.
+void writeAll(int fd, const std::string& text, const std::string& path)
+{
+    size_t written = 0;
+    while (written < text.size())
     {
-        list.push_back(entry.second);
+        const ssize_t step = ::write(fd, text.data() + written, text.size() - written);
+        if (step < 0 && errno != EINTR)
+        {
+            throw systemError("cannot write", path);
+        }
+        written += step > 0 ? static_cast<size_t>(step) : 0;
     }
-    std::stable_sort(list.begin(), list.end(), [](const web::json::value& a, const web::json::value& b) {
-        return createdAt(a) != createdAt(b) ? createdAt(a) < createdAt(b)
-                                            : a.at("id").as_string() < b.at("id").as_string();
-    });
-    return list;
+}
+
+void syncDescriptor(int fd, const std::string& path)
+{
+    if (::fsync(fd) != 0)
+    {
+        const auto error = systemError("cannot sync", path);
+        ::close(fd);
+        throw error;
+    }
 }
 
 } // namespace
+
+void BatchState::Collection::put(const value& object)
+{
+    const std::string id = object.at("id").as_string();
+    const auto old = byId.find(id);
+    if (old != byId.end())
+    {
+        byCreation.erase({createdAt(old->second), id});
+    }
+    byId[id] = object;
+    byCreation.insert({createdAt(object), id});
+}
+
+bool BatchState::Collection::erase(const std::string& id)
+{
+    const auto found = byId.find(id);
+    if (found == byId.end())
+    {
+        return false;
+    }
+    byCreation.erase({createdAt(found->second), id});
+    byId.erase(found);
+    return true;
+}
+
+Page BatchState::Collection::page(const std::string& after, size_t limit, bool newestFirst,
+                                  const std::function<bool(const value&)>& wanted) const
+{
+    Page page;
+    const auto collect = [&](auto begin, auto end) {
+        for (auto at = begin; at != end; ++at)
+        {
+            const value& object = byId.at(at->second);
+            if (!wanted(object))
+            {
+                continue;
+            }
+            if (page.data.size() == limit)
+            {
+                page.hasMore = true;
+                return;
+            }
+            page.data.push_back(object);
+        }
+    };
+    // An `after` that names nothing starts after everything, as a cursor past the end would.
+    const auto cursor = byId.find(after);
+    if (newestFirst)
+    {
+        auto start = byCreation.rbegin();
+        if (!after.empty())
+        {
+            start = cursor == byId.end()
+                ? byCreation.rend()
+                : std::make_reverse_iterator(byCreation.find({createdAt(cursor->second), after}));
+        }
+        collect(start, byCreation.rend());
+    }
+    else
+    {
+        auto start = byCreation.begin();
+        if (!after.empty())
+        {
+            start = cursor == byId.end() ? byCreation.end()
+                                         : std::next(byCreation.find({createdAt(cursor->second), after}));
+        }
+        collect(start, byCreation.end());
+    }
+    return page;
+}
 
 BatchState::BatchState(std::string directory)
     : m_Directory(std::move(directory))
@@ -54,35 +162,92 @@ BatchState::BatchState(std::string directory)
 
 void BatchState::load()
 {
+    for (const char* kind : {"files", "batches"})
+    {
+        for (const auto& entry : fs::directory_iterator(fs::path(m_Directory) / kind))
+        {
+            if (entry.path().extension() == ".tmp")
+            {
+                fs::remove(entry.path()); // a write a crash cut short: its old version, if any, stands
+            }
+        }
+    }
     for (const auto& entry : fs::directory_iterator(fs::path(m_Directory) / "files"))
     {
         if (entry.path().extension() == ".json")
         {
-            m_Files[entry.path().stem().string()] = readJson(entry.path());
+            m_Files.put(readJson(entry.path()));
         }
     }
     for (const auto& entry : fs::directory_iterator(fs::path(m_Directory) / "batches"))
     {
-        if (entry.path().extension() == ".json")
+        if (entry.path().extension() != ".json")
         {
-            m_Batches[entry.path().stem().string()] = readJson(entry.path());
+            continue;
         }
+        const value record = readJson(entry.path());
+        if (!record.has_object_field("batch") || !record.has_object_field("run"))
+        {
+            throw std::runtime_error("cannot load the state file " + entry.path().string()
+                                     + ": it is not a batch record of this version (a batch and its run)");
+        }
+        const std::string id = record.at("batch").at("id").as_string();
+        m_Batches.put(record.at("batch"));
+        m_Progress[id] = progressFrom(id, record.at("run"));
     }
-    m_Counter = m_Files.size() + m_Batches.size();
+    m_Counter = m_Files.byId.size() + m_Batches.byId.size();
 }
 
 void BatchState::writeAtomically(const std::string& path, const std::string& text)
 {
     const std::string temporary = path + ".tmp";
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
     {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out << text;
-        if (!out.flush())
-        {
-            throw std::runtime_error("cannot write " + temporary);
-        }
+        throw systemError("cannot create", temporary);
     }
-    fs::rename(temporary, path);
+    try
+    {
+        writeAll(fd, text, temporary);
+        savePoint(); // written, not yet durable
+    }
+    catch (...)
+    {
+        ::close(fd);
+        throw;
+    }
+    syncDescriptor(fd, temporary);
+    ::close(fd);
+    if (::rename(temporary.c_str(), path.c_str()) != 0)
+    {
+        throw systemError("cannot rename " + temporary + " to", path);
+    }
+    sync(fs::path(path).parent_path().string()); // the rename itself
+    savePoint();
+}
+
+void BatchState::savePoint()
+{
+    static const uint64_t crashAt = [] {
+        const char* text = std::getenv("OPENAI_BATCH_SERVER_CRASH_AT");
+        return text ? std::strtoull(text, nullptr, 10) : 0;
+    }();
+    static std::atomic<uint64_t> passed{0};
+    if (crashAt != 0 && ++passed == crashAt)
+    {
+        ::kill(::getpid(), SIGKILL);
+    }
+}
+
+void BatchState::sync(const std::string& path)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+    {
+        throw systemError("cannot open", path);
+    }
+    syncDescriptor(fd, path);
+    ::close(fd);
 }
 
 std::string BatchState::newId(const std::string& prefix)
@@ -101,31 +266,33 @@ std::string BatchState::filePath(const std::string& id) const
     return (fs::path(m_Directory) / "files" / (id + ".data")).string();
 }
 
-void BatchState::putFile(const web::json::value& file)
+void BatchState::putFile(const value& file)
 {
     const std::string id = file.at("id").as_string();
     writeAtomically((fs::path(m_Directory) / "files" / (id + ".json")).string(), file.serialize());
     std::lock_guard<std::mutex> lock(m_Mutex);
-    m_Files[id] = file;
+    m_Files.put(file);
 }
 
-std::optional<web::json::value> BatchState::file(const std::string& id) const
+std::optional<value> BatchState::file(const std::string& id) const
 {
     std::lock_guard<std::mutex> lock(m_Mutex);
-    const auto found = m_Files.find(id);
-    return found == m_Files.end() ? std::nullopt : std::optional<web::json::value>(found->second);
+    const auto found = m_Files.byId.find(id);
+    return found == m_Files.byId.end() ? std::nullopt : std::optional<value>(found->second);
 }
 
-std::vector<web::json::value> BatchState::files() const
+Page BatchState::filePage(const std::string& after, size_t limit, bool newestFirst, const std::string& purpose) const
 {
     std::lock_guard<std::mutex> lock(m_Mutex);
-    return byCreation(m_Files);
+    return m_Files.page(after, limit, newestFirst, [&](const value& file) {
+        return purpose.empty() || file.at("purpose").as_string() == purpose;
+    });
 }
 
 bool BatchState::deleteFile(const std::string& id)
 {
     std::lock_guard<std::mutex> lock(m_Mutex);
-    if (m_Files.erase(id) == 0)
+    if (!m_Files.erase(id))
     {
         return false;
     }
@@ -134,57 +301,72 @@ bool BatchState::deleteFile(const std::string& id)
     return true;
 }
 
-void BatchState::putBatch(const web::json::value& batch)
+void BatchState::putBatch(const value& batch, const RunProgress& progress)
 {
     const std::string id = batch.at("id").as_string();
-    writeAtomically((fs::path(m_Directory) / "batches" / (id + ".json")).string(), batch.serialize());
+    value run = value::object();
+    run["stage_started_ms"] = value::number(progress.stageStartedMs);
+    run["input_offset"] = value::number(progress.inputOffset);
+    run["output_bytes"] = value::number(progress.outputBytes);
+    run["error_bytes"] = value::number(progress.errorBytes);
+    run["output_expires_after"] = value::number(progress.outputExpiresAfter);
+    value record = value::object(true);
+    record["batch"] = batch;
+    record["run"] = run;
+    writeAtomically((fs::path(m_Directory) / "batches" / (id + ".json")).string(), record.serialize());
     std::lock_guard<std::mutex> lock(m_Mutex);
-    m_Batches[id] = batch;
+    m_Batches.put(batch);
+    m_Progress[id] = progress;
 }
 
-std::optional<web::json::value> BatchState::batch(const std::string& id) const
+std::optional<value> BatchState::batch(const std::string& id) const
 {
     std::lock_guard<std::mutex> lock(m_Mutex);
-    const auto found = m_Batches.find(id);
-    return found == m_Batches.end() ? std::nullopt : std::optional<web::json::value>(found->second);
+    const auto found = m_Batches.byId.find(id);
+    return found == m_Batches.byId.end() ? std::nullopt : std::optional<value>(found->second);
 }
 
-std::vector<web::json::value> BatchState::batches() const
+Page BatchState::batchPage(const std::string& after, size_t limit) const
 {
     std::lock_guard<std::mutex> lock(m_Mutex);
-    return byCreation(m_Batches);
+    return m_Batches.page(after, limit, true, [](const value&) { return true; });
+}
+
+std::vector<std::string> BatchState::unfinishedBatches() const
+{
+    std::lock_guard<std::mutex> lock(m_Mutex);
+    std::vector<std::string> ids;
+    for (const auto& [created, id] : m_Batches.byCreation)
+    {
+        if (!hasEnded(m_Batches.byId.at(id)))
+        {
+            ids.push_back(id);
+        }
+    }
+    return ids;
 }
 
 RunProgress BatchState::progress(const std::string& batchId) const
 {
-    const fs::path path = fs::path(m_Directory) / "batches" / (batchId + ".run");
+    std::lock_guard<std::mutex> lock(m_Mutex);
+    const auto found = m_Progress.find(batchId);
+    return found != m_Progress.end() ? found->second : progressFrom(batchId, value::object());
+}
+
+RunProgress BatchState::progressFrom(const std::string& batchId, const value& record) const
+{
     RunProgress progress;
     progress.outputPath = (fs::path(m_Directory) / "batches" / (batchId + ".output")).string();
     progress.errorPath = (fs::path(m_Directory) / "batches" / (batchId + ".errors")).string();
-    if (fs::exists(path))
-    {
-        const web::json::value record = readJson(path);
-        progress.stageStartedMs = record.at("stage_started_ms").as_number().to_int64();
-        progress.inputOffset = record.at("input_offset").as_number().to_uint64();
-        progress.outputBytes = record.at("output_bytes").as_number().to_uint64();
-        progress.errorBytes = record.at("error_bytes").as_number().to_uint64();
-        if (record.has_number_field("output_expires_after"))
-        {
-            progress.outputExpiresAfter = record.at("output_expires_after").as_number().to_int64();
-        }
-    }
+    const auto number = [&](const char* name) -> uint64_t {
+        return record.has_number_field(name) ? record.at(name).as_number().to_uint64() : 0;
+    };
+    progress.stageStartedMs = static_cast<int64_t>(number("stage_started_ms"));
+    progress.inputOffset = number("input_offset");
+    progress.outputBytes = number("output_bytes");
+    progress.errorBytes = number("error_bytes");
+    progress.outputExpiresAfter = static_cast<int64_t>(number("output_expires_after"));
     return progress;
-}
-
-void BatchState::putProgress(const std::string& batchId, const RunProgress& progress)
-{
-    web::json::value record = web::json::value::object();
-    record["stage_started_ms"] = web::json::value::number(progress.stageStartedMs);
-    record["input_offset"] = web::json::value::number(progress.inputOffset);
-    record["output_bytes"] = web::json::value::number(progress.outputBytes);
-    record["error_bytes"] = web::json::value::number(progress.errorBytes);
-    record["output_expires_after"] = web::json::value::number(progress.outputExpiresAfter);
-    writeAtomically((fs::path(m_Directory) / "batches" / (batchId + ".run")).string(), record.serialize());
 }
 
 } // namespace openai_batch::server

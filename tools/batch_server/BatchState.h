@@ -1,18 +1,24 @@
 // BatchState: the local server's files and batches, kept in a directory so that a restart loses nothing.
 //
 // Layout under the state directory:
-//   files/<id>.json      the OpenAIFile object          files/<id>.data   its content
-//   batches/<id>.json    the Batch object                batches/<id>.run  how far processing got
-// Every write goes to a temporary file first and is renamed into place, so a crash leaves either the
-// old or the new version, never half of one.
+//   files/<id>.json      the OpenAIFile object          files/<id>.data     its content
+//   batches/<id>.json    the batch's record: the Batch object and how far processing got, together
+//   batches/<id>.output  output lines so far             batches/<id>.errors error lines so far
+// A record is one file, written to a temporary file, synced, renamed into place and its directory
+// synced: a crash, even of the machine, leaves the old record or the new one, never half of one, and
+// never a Batch object that disagrees with its progress. Output and error lines are synced before the
+// record that counts them, and cut back to the record's length when processing resumes, so a crash
+// neither loses a line nor writes one twice.
 #pragma once
 
 #include <cpprest/json.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,9 +38,17 @@ struct RunProgress
     std::string errorPath;  ///< partial error lines
 };
 
+/// One page of a list, newest or oldest first.
+struct Page
+{
+    std::vector<web::json::value> data;
+    bool hasMore = false;
+};
+
 class BatchState
 {
 public:
+    /// Loads the directory; a file that cannot be read is named in the std::runtime_error thrown.
     explicit BatchState(std::string directory);
 
     const std::string& directory() const { return m_Directory; }
@@ -45,27 +59,52 @@ public:
     std::string filePath(const std::string& id) const;
     void putFile(const web::json::value& file);
     std::optional<web::json::value> file(const std::string& id) const;
-    std::vector<web::json::value> files() const; ///< oldest first
     bool deleteFile(const std::string& id);
 
-    void putBatch(const web::json::value& batch);
+    /// Up to limit files after the file `after` (empty: from the start), those with `purpose` only
+    /// when it is not empty.
+    Page filePage(const std::string& after, size_t limit, bool newestFirst, const std::string& purpose) const;
+
+    /// Saves a batch and its progress as one record (see above). Throws std::runtime_error.
+    void putBatch(const web::json::value& batch, const RunProgress& progress);
     std::optional<web::json::value> batch(const std::string& id) const;
-    std::vector<web::json::value> batches() const; ///< oldest first
-
+    /// Newest first, up to limit batches after the batch `after` (empty: from the newest).
+    Page batchPage(const std::string& after, size_t limit) const;
+    /// The ids of the batches that have not ended, oldest first.
+    std::vector<std::string> unfinishedBatches() const;
     RunProgress progress(const std::string& batchId) const;
-    void putProgress(const std::string& batchId, const RunProgress& progress);
 
-    /// Writes text to path through a temporary file and a rename: a crash leaves the old file or the
-    /// new one, never half of one. Throws std::runtime_error when the write fails.
+    /// Writes text to path through a synced temporary file and a rename, then syncs the directory:
+    /// the old file or the new one survives any crash. Throws std::runtime_error when the write fails.
     static void writeAtomically(const std::string& path, const std::string& text);
+    /// Makes what was written to path durable (fsync). Throws std::runtime_error.
+    static void sync(const std::string& path);
+    /// A save point: each write of state passes two (before it is durable, and after). For crash tests:
+    /// with OPENAI_BATCH_SERVER_CRASH_AT=N in the environment, the process kills itself (SIGKILL) at the
+    /// Nth save point, as `kill -9` would at that moment.
+    static void savePoint();
 
 private:
+    /// Objects by id, with an index in creation order for paging.
+    struct Collection
+    {
+        std::map<std::string, web::json::value> byId;
+        std::set<std::pair<int64_t, std::string>> byCreation; ///< (created_at, id)
+
+        void put(const web::json::value& object);
+        bool erase(const std::string& id);
+        Page page(const std::string& after, size_t limit, bool newestFirst,
+                  const std::function<bool(const web::json::value&)>& wanted) const;
+    };
+
     void load();
+    RunProgress progressFrom(const std::string& batchId, const web::json::value& record) const;
 
     std::string m_Directory;
     mutable std::mutex m_Mutex;
-    std::map<std::string, web::json::value> m_Files;
-    std::map<std::string, web::json::value> m_Batches;
+    Collection m_Files;
+    Collection m_Batches;
+    std::map<std::string, RunProgress> m_Progress;
     uint64_t m_Counter = 0;
 };
 

@@ -6,9 +6,6 @@
 #include "model/CreateBatchRequest.h"
 #include "model/FileExpirationAfter.h"
 
-#include <cpprest/filestream.h>
-#include <cpprest/producerconsumerstream.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -24,8 +21,7 @@ namespace api = org::openapitools::client::api;
 
 namespace {
 
-using web::http::http_request;
-using web::http::status_code;
+namespace http = boost::beast::http;
 using web::json::value;
 
 int64_t nowMs()
@@ -213,10 +209,15 @@ std::vector<Part> parseMultipart(const std::string& path, const std::string& bou
     return parts;
 }
 
-std::map<std::string, std::string> queryOf(const http_request& request)
+std::map<std::string, std::string> queryOf(const std::string& target)
 {
     std::map<std::string, std::string> query;
-    for (const auto& [key, text] : web::uri::split_query(request.relative_uri().query()))
+    const size_t mark = target.find('?');
+    if (mark == std::string::npos)
+    {
+        return query;
+    }
+    for (const auto& [key, text] : web::uri::split_query(target.substr(mark + 1)))
     {
         query[web::uri::decode(key)] = web::uri::decode(text);
     }
@@ -248,93 +249,52 @@ std::optional<int64_t> limitOf(const std::map<std::string, std::string>& query, 
     return std::nullopt;
 }
 
-/// Newest first, the page after `after`, at most limit items, as a list object.
-value page(std::vector<value> oldestFirst, const std::map<std::string, std::string>& query, int64_t limit,
-           bool newestFirst)
+/// A page as a list object.
+value listOf(const Page& page)
 {
-    if (newestFirst)
-    {
-        std::reverse(oldestFirst.begin(), oldestFirst.end());
-    }
-    size_t begin = 0;
-    const auto after = query.find("after");
-    if (after != query.end())
-    {
-        while (begin < oldestFirst.size() && oldestFirst[begin].at("id").as_string() != after->second)
-        {
-            ++begin;
-        }
-        begin = std::min(begin + 1, oldestFirst.size());
-    }
-    std::vector<value> data(
-        oldestFirst.begin() + static_cast<std::ptrdiff_t>(begin),
-        oldestFirst.begin()
-            + static_cast<std::ptrdiff_t>(std::min(oldestFirst.size(), begin + static_cast<size_t>(limit))));
     value list = value::object(true);
     list["object"] = value::string("list");
-    list["data"] = value::array(data);
-    list["first_id"] = data.empty() ? value::null() : data.front().at("id");
-    list["last_id"] = data.empty() ? value::null() : data.back().at("id");
-    list["has_more"] = value::boolean(begin + data.size() < oldestFirst.size());
+    list["data"] = value::array(page.data);
+    list["first_id"] = page.data.empty() ? value::null() : page.data.front().at("id");
+    list["last_id"] = page.data.empty() ? value::null() : page.data.back().at("id");
+    list["has_more"] = value::boolean(page.hasMore);
     return list;
+}
+
+std::string parameter(const std::map<std::string, std::string>& query, const char* name)
+{
+    const auto found = query.find(name);
+    return found == query.end() ? std::string() : found->second;
 }
 
 } // namespace
 
-void Exchange::send(status_code status, const value& body) const
+const std::string Exchange::path() const
+{
+    const std::string target(request->head.target());
+    return target.substr(0, target.find('?'));
+}
+
+void Exchange::reply(HttpReply reply) const
 {
     if (beforeReply)
     {
         beforeReply();
     }
-    web::http::http_response response(status);
-    addReplyHeaders(response);
-    if (!drop)
-    {
-        response.set_body(body);
-        request.reply(response);
-        return;
-    }
-    // The status line, the headers and half the body, then a broken connection: what a client sees
-    // when a connection drops mid-reply, after the server has done the work.
-    const std::string text = utility::conversions::to_utf8string(body.serialize());
-    concurrency::streams::producer_consumer_buffer<uint8_t> half;
-    const std::vector<uint8_t> first(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(text.size() / 2));
-    half.putn_nocopy(first.data(), first.size()).wait();
-    response.set_body(concurrency::streams::istream(half), text.size(), "application/json");
-    request.reply(response).then([](pplx::task<void> sent) {
-        try
-        {
-            sent.get();
-        }
-        catch (const std::exception&)
-        {
-            // Expected: the reply was meant to break.
-        }
-    });
-    // Break the body once the headers and the first half are on their way: failing it before the
-    // reply starts makes the listener send a clean 500 instead.
-    api::RetryHooks::real().sleep(std::chrono::milliseconds(50)).then([half]() mutable {
-        half.close(std::ios_base::out, std::make_exception_ptr(std::runtime_error("connection dropped (injected)")));
-    });
+    reply.headers.emplace_back("x-request-id", requestId);
+    reply.drop = reply.drop || (drop && reply.file.empty()); // downloads are streamed whole, as before
+    respond(std::move(reply));
 }
 
-void Exchange::addReplyHeaders(web::http::http_response& response) const
+void Exchange::send(unsigned status, const value& body) const
 {
-    response.headers().add("x-request-id", requestId);
-    const auto& headers = request.headers();
-    const bool declaresBody =
-        headers.has("Transfer-Encoding") || (headers.has("Content-Length") && headers.content_length() != 0);
-    if (response.status_code() >= 400 || (declaresBody && !bodyRead))
-    {
-        // Part of the request may still be on the wire, so the next bytes are not a request. Closing
-        // also matters to cpprestsdk's listener: after a short body and a half-close from the client
-        // it would otherwise keep the connection, and its socket, open indefinitely.
-        response.headers().add("Connection", "close");
-    }
+    HttpReply reply;
+    reply.status = status;
+    reply.body = body.serialize();
+    this->reply(std::move(reply));
 }
 
-void Exchange::fail(status_code status, const std::string& message, const std::string& param,
+void Exchange::fail(unsigned status, const std::string& message, const std::string& param,
                     const std::string& code) const
 {
     send(status, errorBody(message, status >= 500 ? "server_error" : "invalid_request_error", param, code));
@@ -349,129 +309,97 @@ LocalBatchServer::LocalBatchServer(ServerOptions options)
     , m_Processor(m_State, m_Options.pacing, nowMs, endListener(m_Webhooks.get()))
     , m_Faults(m_Options.faults, m_Options.faultSeed)
 {
-    // Port 0 means "any free one": try free ports until one opens (another process may take one first).
-    for (int attempt = 0; attempt < 20 && !m_Listener; ++attempt)
-    {
-        uint16_t port = m_Options.port;
-        if (port == 0)
-        {
-            port = static_cast<uint16_t>(20000 + (std::random_device{}() % 40000));
-        }
-        auto listener = std::make_unique<web::http::experimental::listener::http_listener>(
-            web::uri("http://127.0.0.1:" + std::to_string(port))); // every path, so every reply is ours
-        listener->support([this](http_request request) { handle(request); });
-        try
-        {
-            listener->open().wait();
-            m_Listener = std::move(listener);
-            m_Port = port;
-        }
-        catch (const std::exception& error)
-        {
-            if (m_Options.port != 0)
-            {
-                throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(port) + ": " + error.what());
-            }
-        }
-    }
-    if (!m_Listener)
-    {
-        throw std::runtime_error("cannot find a free port on 127.0.0.1");
-    }
-    m_Ticker = std::thread([this] { tick(); });
+    m_Processor.start();
+    m_Http = std::make_unique<HttpServer>(
+        m_Options.port, (fs::path(m_Options.stateDirectory) / "uploads").string(), m_Options.http,
+        HttpHandlers{[this](const HttpHead& head) { return admit(head); },
+                     [this](std::shared_ptr<const HttpRequest> request, Respond respond) {
+                         serve(std::move(request), std::move(respond));
+                     }});
 }
 
-LocalBatchServer::~LocalBatchServer()
-{
-    m_Stopping = true;
-    m_TickWake.notify_all();
-    try
-    {
-        m_Ticker.join();
-        m_Listener->close().wait();
-    }
-    catch (const std::exception& error)
-    {
-        // A destructor must not throw; the server is going away whatever went wrong in stopping it.
-        std::cerr << "openai-batch-server: stopping: " << error.what() << "\n";
-    }
-}
+LocalBatchServer::~LocalBatchServer() = default;
 
 std::string LocalBatchServer::baseUrl() const
 {
-    return "http://127.0.0.1:" + std::to_string(m_Port) + "/v1";
+    return "http://127.0.0.1:" + std::to_string(port()) + "/v1";
 }
 
-void LocalBatchServer::tick()
-{
-    std::unique_lock<std::mutex> lock(m_TickMutex);
-    while (!m_Stopping)
-    {
-        lock.unlock();
-        try
-        {
-            m_Processor.advance();
-        }
-        catch (const std::exception& error)
-        {
-            std::fprintf(stderr, "batch server: processing failed: %s\n", error.what());
-        }
-        lock.lock();
-        m_TickWake.wait_for(lock, std::chrono::milliseconds(20));
-    }
-}
-
-void LocalBatchServer::handle(http_request request)
+std::string LocalBatchServer::nextRequestId()
 {
     std::ostringstream id;
     id << "req_local_" << std::hex << ++m_RequestCount;
-    Exchange exchange{request, id.str(), false, false, {}};
-    const auto authorization = request.headers().find("Authorization");
+    return id.str();
+}
+
+Admission LocalBatchServer::admit(const HttpHead& head)
+{
+    Admission admission;
+    const std::string authorization(head[http::field::authorization]);
     const std::string bearer = "Bearer ";
-    if (authorization == request.headers().end() || authorization->second.rfind(bearer, 0) != 0
-        || authorization->second.size() == bearer.size()
-        || (!m_Options.apiKey.empty() && authorization->second.substr(bearer.size()) != m_Options.apiKey))
+    if (authorization.rfind(bearer, 0) != 0 || authorization.size() == bearer.size()
+        || (!m_Options.apiKey.empty() && authorization.substr(bearer.size()) != m_Options.apiKey))
     {
         // Never echo the key that was sent.
-        return exchange.fail(401,
-                             "Incorrect API key provided. You can find your API key in your local server's settings.",
-                             "", "invalid_api_key");
+        HttpReply refusal;
+        refusal.status = 401;
+        refusal.headers.emplace_back("x-request-id", nextRequestId());
+        refusal.body =
+            errorBody("Incorrect API key provided. You can find your API key in your local server's settings.",
+                      "invalid_request_error", "", "invalid_api_key")
+                .serialize();
+        admission.refusal = std::move(refusal);
+        return admission;
     }
+    const std::string target(head.target());
+    const bool upload = head.method() == http::verb::post && target.substr(0, target.find('?')) == "/v1/files";
+    admission.bodyToFile = upload;
+    // The multipart framing around the file and the form fields is small; 1 MiB covers it.
+    admission.bodyLimit = upload ? m_Options.maxFileBytes + (1 << 20) : m_Options.maxJsonBodyBytes;
+    return admission;
+}
+
+void LocalBatchServer::serve(std::shared_ptr<const HttpRequest> request, Respond respond)
+{
+    Exchange exchange{std::move(request), nextRequestId(), std::move(respond), false, {}};
     const Fault fault = m_Faults.next();
-    if (fault.delay.count() > 0)
-    {
-        std::this_thread::sleep_for(fault.delay);
-    }
     if (fault.status == 429)
     {
-        web::http::http_response response(429);
-        exchange.addReplyHeaders(response);
-        response.headers().add("retry-after-ms", "20");
-        response.headers().add("Retry-After", "1");
-        response.set_body(
-            errorBody("Rate limit reached (injected by the local server).", "requests", "", "rate_limit_exceeded"));
-        request.reply(response);
-        return;
+        HttpReply reply;
+        reply.status = 429;
+        reply.headers = {{"retry-after-ms", "20"}, {"Retry-After", "1"}};
+        reply.body =
+            errorBody("Rate limit reached (injected by the local server).", "requests", "", "rate_limit_exceeded")
+                .serialize();
+        return exchange.reply(std::move(reply));
     }
     if (fault.status != 0)
     {
         return exchange.fail(fault.status, "The server had an error (injected by the local server).");
     }
     exchange.drop = fault.drop;
-    try
+    const auto routeSafely = [this](const Exchange& exchange) {
+        try
+        {
+            route(exchange);
+        }
+        catch (const std::exception& error)
+        {
+            exchange.fail(500, std::string("The local server failed: ") + error.what());
+        }
+    };
+    if (fault.delay.count() > 0)
     {
-        route(exchange);
+        // A timer, not a sleep: a slow answer holds no thread while it waits.
+        return m_Http->after(fault.delay, [routeSafely, exchange] { routeSafely(exchange); });
     }
-    catch (const std::exception& error)
-    {
-        exchange.fail(500, std::string("The local server failed: ") + error.what());
-    }
+    routeSafely(exchange);
 }
 
 void LocalBatchServer::route(const Exchange& exchange)
 {
     std::vector<std::string> segments;
-    for (const auto& segment : web::uri::split_path(exchange.request.relative_uri().path()))
+    for (const auto& segment : web::uri::split_path(exchange.path()))
     {
         segments.push_back(web::uri::decode(segment));
     }
@@ -480,7 +408,7 @@ void LocalBatchServer::route(const Exchange& exchange)
         return unknownUrl(exchange);
     }
     segments.erase(segments.begin());
-    const std::string method = exchange.request.method();
+    const std::string method(exchange.request->head.method_string());
     const size_t depth = segments.size();
     const std::string collection = depth > 0 ? segments[0] : std::string();
     if (collection == "files" && depth == 1)
@@ -536,7 +464,6 @@ void LocalBatchServer::route(const Exchange& exchange)
             {
                 return exchange.fail(400, "Batch " + segments[1] + " cannot be cancelled: it has already ended.");
             }
-            m_TickWake.notify_all();
             return exchange.send(200, *cancelling);
         }
     }
@@ -545,13 +472,14 @@ void LocalBatchServer::route(const Exchange& exchange)
 
 void LocalBatchServer::unknownUrl(const Exchange& exchange)
 {
-    exchange.fail(404, "Invalid URL (" + exchange.request.method() + " " + exchange.request.relative_uri().path() + ")",
+    exchange.fail(404,
+                  "Invalid URL (" + std::string(exchange.request->head.method_string()) + " " + exchange.path() + ")",
                   "", "unknown_url");
 }
 
 void LocalBatchServer::createFile(const Exchange& exchange)
 {
-    const std::string contentType = exchange.request.headers().content_type();
+    const std::string contentType(exchange.request->head[http::field::content_type]);
     const std::string marker = "boundary=";
     const size_t at = contentType.find(marker);
     if (contentType.rfind("multipart/form-data", 0) != 0 || at == std::string::npos)
@@ -564,31 +492,15 @@ void LocalBatchServer::createFile(const Exchange& exchange)
     {
         boundary = boundary.substr(1, boundary.size() - 2);
     }
-    // The body goes to disk as it arrives; the parts are found there, never in memory.
-    const std::string upload = m_State.directory() + "/upload-" + exchange.requestId + ".tmp";
-    auto request = exchange.request;
-    concurrency::streams::fstream::open_ostream(upload)
-        .then([request](concurrency::streams::ostream body) mutable {
-            return request.body().read_to_end(body.streambuf()).then([body](size_t) mutable { return body.close(); });
-        })
-        .then([this, exchange, upload, boundary](pplx::task<void> received) {
-            // The temporary file goes before the client hears back: nothing of the upload outlives the answer.
-            Exchange answering = exchange;
-            answering.beforeReply = [upload] {
-                std::error_code ignored;
-                fs::remove(upload, ignored);
-            };
-            try
-            {
-                received.get();
-                answering.bodyRead = true;
-                storeUpload(answering, upload, boundary);
-            }
-            catch (const std::exception& error)
-            {
-                answering.fail(400, std::string("The upload could not be read: ") + error.what());
-            }
-        });
+    // The body went to disk as it arrived; the parts are found there, never in memory. The temporary
+    // file goes before the client hears back: nothing of the upload outlives the answer.
+    const std::string upload = exchange.request->bodyFile;
+    Exchange answering = exchange;
+    answering.beforeReply = [upload] {
+        std::error_code ignored;
+        fs::remove(upload, ignored);
+    };
+    storeUpload(answering, upload, boundary);
 }
 
 void LocalBatchServer::storeUpload(const Exchange& exchange, const std::string& upload, const std::string& boundary)
@@ -623,6 +535,13 @@ void LocalBatchServer::storeUpload(const Exchange& exchange, const std::string& 
     {
         return exchange.fail(400, "Missing 'file'.", "file");
     }
+    if (file->dataLength > m_Options.maxFileBytes)
+    {
+        return exchange.fail(413,
+                             "The file is " + std::to_string(file->dataLength) + " bytes; the largest allowed is "
+                                 + std::to_string(m_Options.maxFileBytes) + ".",
+                             "file", "file_too_large");
+    }
     if (!knownPurpose)
     {
         return exchange.fail(400, "Invalid 'purpose': '" + purposeText + "'.", "purpose");
@@ -635,6 +554,7 @@ void LocalBatchServer::storeUpload(const Exchange& exchange, const std::string& 
     }
     const std::string id = m_State.newId("file-");
     copyRange(upload, file->dataOffset, file->dataLength, m_State.filePath(id));
+    BatchState::sync(m_State.filePath(id)); // the content is durable before the object that names it
     const int64_t now = m_Processor.now() / 1000;
     value object = value::object(true);
     object["id"] = value::string(id);
@@ -644,7 +564,7 @@ void LocalBatchServer::storeUpload(const Exchange& exchange, const std::string& 
     // Batch input files expire after 30 days unless the upload says otherwise; other files never do.
     const int64_t lifetime = expiresAfter.value_or(purposeText == "batch" ? int64_t{30} * 24 * 3600 : 0);
     object["expires_at"] = lifetime > 0 ? value::number(now + lifetime) : value::null();
-    object["filename"] = value::string(file->filename.empty() ? "upload" : file->filename);
+    object["filename"] = value::string(file->filename.empty() ? "upload" : validUtf8(file->filename));
     object["purpose"] = value::string(purposeText);
     // Deprecated in the spec, but the official SDKs type it as required.
     object["status"] = value::string("processed");
@@ -654,28 +574,14 @@ void LocalBatchServer::storeUpload(const Exchange& exchange, const std::string& 
 
 void LocalBatchServer::createBatch(const Exchange& exchange)
 {
-    auto request = exchange.request;
-    request.extract_utf8string(true).then([this, exchange](pplx::task<std::string> body) {
-        std::string text;
-        try
-        {
-            text = body.get();
-        }
-        catch (const std::exception&)
-        {
-            return exchange.fail(400, "The request body could not be read.");
-        }
-        Exchange read = exchange;
-        read.bodyRead = true;
-        // Depth-bounded and exception-safe: a hostile body must not bring the server down.
-        std::string problem;
-        const auto input = api::tryParseJson(text, problem);
-        if (!input)
-        {
-            return read.fail(400, "The request body is " + problem + ".");
-        }
-        createBatchFrom(read, *input);
-    });
+    // Depth-bounded and exception-safe: a hostile body must not bring the server down.
+    std::string problem;
+    const auto input = api::tryParseJson(exchange.request->body, problem);
+    if (!input)
+    {
+        return exchange.fail(400, "The request body is " + problem + ".");
+    }
+    createBatchFrom(exchange, *input);
 }
 
 void LocalBatchServer::createBatchFrom(const Exchange& exchange, const value& input)
@@ -749,28 +655,25 @@ void LocalBatchServer::createBatchFrom(const Exchange& exchange, const value& in
     batch["created_at"] = value::number(nowMs / 1000);
     batch["expires_at"] = value::number((nowMs + m_Options.pacing.completionWindow.count()) / 1000);
     batch["metadata"] = create.metadataIsSet() ? input.at("metadata") : value::null();
-    // The progress record first: once the batch is saved, the processor may pick it up.
-    m_Processor.started(batch.at("id").as_string(), outputExpiresAfter);
-    m_State.putBatch(batch);
-    m_TickWake.notify_all();
+    m_Processor.created(batch, outputExpiresAfter);
     exchange.send(200, batch);
 }
 
 void LocalBatchServer::listBatches(const Exchange& exchange)
 {
-    const auto query = queryOf(exchange.request);
+    const auto query = queryOf(std::string(exchange.request->head.target()));
     std::string error;
     const auto limit = limitOf(query, 20, 100, error);
     if (!limit)
     {
         return exchange.fail(400, error, "limit");
     }
-    exchange.send(200, page(m_State.batches(), query, *limit, true));
+    exchange.send(200, listOf(m_State.batchPage(parameter(query, "after"), static_cast<size_t>(*limit))));
 }
 
 void LocalBatchServer::listFiles(const Exchange& exchange)
 {
-    const auto query = queryOf(exchange.request);
+    const auto query = queryOf(std::string(exchange.request->head.target()));
     std::string error;
     const auto limit = limitOf(query, 10000, 10000, error);
     if (!limit)
@@ -782,47 +685,18 @@ void LocalBatchServer::listFiles(const Exchange& exchange)
     {
         return exchange.fail(400, "Invalid 'order': must be 'asc' or 'desc'.", "order");
     }
-    std::vector<value> files;
-    for (const auto& file : m_State.files())
-    {
-        if (!query.count("purpose") || file.at("purpose").as_string() == query.at("purpose"))
-        {
-            files.push_back(file);
-        }
-    }
-    exchange.send(200, page(files, query, *limit, order == "desc"));
+    exchange.send(200,
+                  listOf(m_State.filePage(parameter(query, "after"), static_cast<size_t>(*limit), order == "desc",
+                                          parameter(query, "purpose"))));
 }
 
 void LocalBatchServer::downloadFile(const Exchange& exchange, const std::string& id)
 {
     // Streamed from disk as the client reads it.
-    const std::string path = m_State.filePath(id);
-    const auto size = fs::file_size(path);
-    concurrency::streams::fstream::open_istream(path).then(
-        [exchange, size](pplx::task<concurrency::streams::istream> opened) {
-            try
-            {
-                auto content = opened.get();
-                web::http::http_response response(200);
-                response.headers().add("x-request-id", exchange.requestId);
-                response.set_body(content, size, "application/octet-stream");
-                exchange.request.reply(response).then([content](pplx::task<void> sent) mutable {
-                    content.close();
-                    try
-                    {
-                        sent.get();
-                    }
-                    catch (const std::exception&)
-                    {
-                        // The client went away mid-download; nothing to answer.
-                    }
-                });
-            }
-            catch (const std::exception& error)
-            {
-                exchange.fail(500, std::string("The file could not be read: ") + error.what());
-            }
-        });
+    HttpReply reply;
+    reply.contentType = "application/octet-stream";
+    reply.file = m_State.filePath(id);
+    exchange.reply(std::move(reply));
 }
 
 } // namespace openai_batch::server

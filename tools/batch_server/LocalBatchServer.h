@@ -4,35 +4,34 @@
 #include "BatchProcessor.h"
 #include "BatchState.h"
 #include "Faults.h"
+#include "HttpServer.h"
 #include "WebhookSender.h"
 
-#include <cpprest/http_listener.h>
+#include <cpprest/json.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
 namespace openai_batch::server {
 
-/// One request being answered. Every reply goes through send(), which applies an injected drop.
+/// One request being answered. Every reply goes through send() or reply(), which add the request id
+/// and apply an injected drop.
 struct Exchange
 {
-    web::http::http_request request;
+    std::shared_ptr<const HttpRequest> request;
     std::string requestId;
+    Respond respond;
     bool drop = false;                 ///< carry the request out, then cut the reply off halfway
-    bool bodyRead = false;             ///< the request's body has been read to its end
     std::function<void()> beforeReply; ///< work that must be done before the client hears back
 
-    void send(web::http::status_code status, const web::json::value& body) const;
-    void fail(web::http::status_code status, const std::string& message, const std::string& param = "",
+    const std::string path() const;
+    void send(unsigned status, const web::json::value& body) const;
+    void fail(unsigned status, const std::string& message, const std::string& param = "",
               const std::string& code = "") const;
-    /// Adds what every reply carries: x-request-id, and Connection: close when the connection cannot
-    /// be trusted for another request (an error status, or a body nobody read to its end).
-    void addReplyHeaders(web::http::http_response& response) const;
+    void reply(HttpReply reply) const;
 };
 
 struct ServerOptions
@@ -44,6 +43,9 @@ struct ServerOptions
     std::vector<FaultRule> faults; ///< injected before a request is served
     uint64_t faultSeed = 1;
     WebhookDelivery webhooks; ///< where batch events go (an empty URL: nowhere)
+    HttpLimits http;
+    uint64_t maxFileBytes = 512 * 1000 * 1000; ///< the largest file an upload may hold (the API's limit)
+    uint64_t maxJsonBodyBytes = 1 << 20;       ///< the largest JSON request body
 };
 
 class LocalBatchServer
@@ -57,10 +59,12 @@ public:
 
     /// http://127.0.0.1:<port>/v1, what clients use as their base URL.
     std::string baseUrl() const;
-    uint16_t port() const { return m_Port; }
+    uint16_t port() const { return m_Http->port(); }
 
 private:
-    void handle(web::http::http_request request);
+    std::string nextRequestId();
+    Admission admit(const HttpHead& head);
+    void serve(std::shared_ptr<const HttpRequest> request, Respond respond);
     void route(const Exchange& exchange);
     void unknownUrl(const Exchange& exchange);
     void createFile(const Exchange& exchange);
@@ -70,20 +74,14 @@ private:
     void listBatches(const Exchange& exchange);
     void listFiles(const Exchange& exchange);
     void downloadFile(const Exchange& exchange, const std::string& id);
-    void tick();
 
     ServerOptions m_Options;
     BatchState m_State;
     std::unique_ptr<WebhookSender> m_Webhooks; ///< before the processor, which tells it of ended batches
     BatchProcessor m_Processor;
     FaultPlan m_Faults;
-    uint16_t m_Port = 0;
-    std::unique_ptr<web::http::experimental::listener::http_listener> m_Listener;
     std::atomic<uint64_t> m_RequestCount{0};
-    std::atomic<bool> m_Stopping{false};
-    std::mutex m_TickMutex;
-    std::condition_variable m_TickWake;
-    std::thread m_Ticker;
+    std::unique_ptr<HttpServer> m_Http; ///< last: stopped first, so no request is served on a dying server
 };
 
 } // namespace openai_batch::server

@@ -297,4 +297,42 @@ EndpointReply respond(const std::string& endpoint, const web::json::value& body,
     return invalid("The local server does not run " + endpoint + ".", "url");
 }
 
+std::string validUtf8(std::string_view text)
+{
+    std::string valid;
+    valid.reserve(text.size());
+    const auto byte = [&](size_t at) { return static_cast<unsigned char>(text[at]); };
+    const auto continuation = [&](size_t at) { return at < text.size() && (byte(at) & 0xC0) == 0x80; };
+    for (size_t at = 0; at < text.size();)
+    {
+        const unsigned char lead = byte(at);
+        size_t length = lead < 0x80        ? 1
+            : lead >= 0xC2 && lead <= 0xDF ? 2
+            : lead >= 0xE0 && lead <= 0xEF ? 3
+            : lead >= 0xF0 && lead <= 0xF4 ? 4
+                                           : 0;
+        for (size_t i = 1; i < length; ++i)
+        {
+            length = continuation(at + i) ? length : 0;
+        }
+        // Overlong forms, surrogates and code points past U+10FFFF, as RFC 3629 forbids.
+        if ((length == 3 && lead == 0xE0 && byte(at + 1) < 0xA0)
+            || (length == 3 && lead == 0xED && byte(at + 1) >= 0xA0)
+            || (length == 4 && lead == 0xF0 && byte(at + 1) < 0x90)
+            || (length == 4 && lead == 0xF4 && byte(at + 1) >= 0x90))
+        {
+            length = 0;
+        }
+        if (length == 0)
+        {
+            valid += "\xEF\xBF\xBD";
+            ++at;
+            continue;
+        }
+        valid.append(text.substr(at, length));
+        at += length;
+    }
+    return valid;
+}
+
 } // namespace openai_batch::server

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace openai_batch::server {
 
@@ -34,6 +35,10 @@ struct TokenCounts
     int64_t reasoning = 0;
 };
 TokenCounts tokensOf(const web::json::value& answer);
+
+/// text with every byte that is not part of well-formed UTF-8 replaced by U+FFFD, so that text from a
+/// client (a file name, a quoted line) never makes the server's JSON invalid.
+std::string validUtf8(std::string_view text);
 
 /// {"error": {"message", "type", "param", "code"}}, as OpenAI writes errors.
 web::json::value errorBody(const std::string& message, const std::string& type, const std::string& param,
