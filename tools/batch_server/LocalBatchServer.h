@@ -60,6 +60,8 @@ public:
     /// http://127.0.0.1:<port>/v1, what clients use as their base URL.
     std::string baseUrl() const;
     uint16_t port() const { return m_Http->port(); }
+    /// Connections open now.
+    size_t connections() const { return m_Http->connections(); }
 
 private:
     std::string nextRequestId();
