@@ -7,21 +7,27 @@
 // Prints "listening on http://127.0.0.1:<port>/v1" and serves until SIGINT or SIGTERM.
 #include "LocalBatchServer.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 namespace {
 
-volatile std::sig_atomic_t stopRequested = 0;
-
-void onSignal(int)
+/// SIGINT and SIGTERM, blocked in every thread so that only sigwait() receives them: the main thread
+/// sleeps until one comes, with no timer waking it.
+sigset_t stopSignals()
 {
-    stopRequested = 1;
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    return signals;
 }
 
 /// A flag's non-negative integer value; anything else is refused with a message that says so.
@@ -150,15 +156,14 @@ int main(int argc, char** argv)
 
     try
     {
-        std::signal(SIGINT, onSignal);
-        std::signal(SIGTERM, onSignal);
+        // Blocked before the server starts its threads, which inherit the mask.
+        const sigset_t signals = stopSignals();
+        pthread_sigmask(SIG_BLOCK, &signals, nullptr);
         openai_batch::server::LocalBatchServer server(options);
         std::printf("listening on %s\n", server.baseUrl().c_str());
         std::fflush(stdout);
-        while (!stopRequested)
-        {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
+        int received = 0;
+        sigwait(&signals, &received);
         return 0;
     }
     catch (const std::invalid_argument& error) // an option the server cannot use (a malformed webhook secret)
