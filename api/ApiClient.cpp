@@ -145,20 +145,11 @@ private:
 
 namespace {
 
-/// text with the API key blanked out wherever it occurs. An error response may echo the key (a proxy,
-/// a misconfigured gateway), and exceptions end up in logs. Keys shorter than 8 characters are test
-/// values whose blanking would garble the message instead.
-std::string withoutSecret(std::string text, const std::string& secret)
+/// text without the API key in any form (redactSecret). An error response may echo the key (a proxy, a
+/// misconfigured gateway), and exceptions end up in logs.
+std::string withoutSecret(const std::string& text, const std::string& secret)
 {
-    if (secret.size() < 8)
-    {
-        return text;
-    }
-    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at))
-    {
-        text.replace(at, secret.size(), "[redacted]");
-    }
-    return text;
+    return redactSecret(text, secret);
 }
 
 web::http::http_headers withoutSecret(const web::http::http_headers& headers, const std::string& secret)

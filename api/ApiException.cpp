@@ -112,6 +112,120 @@ std::optional<utility::string_t> findDuplicateKey(const web::json::value& value,
 
 } // namespace
 
+namespace {
+
+int hexDigit(char c)
+{
+    if (c >= '0' && c <= '9')
+    {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f')
+    {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F')
+    {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/// The value of the `digits` hex digits at text[at], or -1.
+int hexValue(const std::string& text, size_t at, size_t digits)
+{
+    if (at + digits > text.size())
+    {
+        return -1;
+    }
+    int value = 0;
+    for (size_t i = at; i < at + digits; ++i)
+    {
+        const int digit = hexDigit(text[i]);
+        if (digit < 0)
+        {
+            return -1;
+        }
+        value = value * 16 + digit;
+    }
+    return value;
+}
+
+/// How many characters of text, from at, spell c: 1 as itself, 6 as a JSON \u escape, 3 as a %XX one;
+/// 0 when they do not.
+size_t spelledLength(const std::string& text, size_t at, char c)
+{
+    const int wanted = static_cast<unsigned char>(c);
+    if (at >= text.size())
+    {
+        return 0;
+    }
+    if (text[at] == c)
+    {
+        return 1;
+    }
+    if (text[at] == '\\' && at + 1 < text.size() && text[at + 1] == 'u' && hexValue(text, at + 2, 4) == wanted)
+    {
+        return 6;
+    }
+    if (text[at] == '%' && hexValue(text, at + 1, 2) == wanted)
+    {
+        return 3;
+    }
+    return 0;
+}
+
+/// The length of the longest stretch of text, from at, that spells the whole secret or at least
+/// minRedactedRun consecutive characters of it; 0 when there is none.
+size_t secretSpanAt(const std::string& text, size_t at, const std::string& secret)
+{
+    size_t longest = 0;
+    for (size_t first = 0; first < secret.size(); ++first)
+    {
+        size_t end = at;
+        size_t next = first;
+        while (next < secret.size())
+        {
+            const size_t length = spelledLength(text, end, secret[next]);
+            if (length == 0)
+            {
+                break;
+            }
+            end += length;
+            ++next;
+        }
+        const size_t characters = next - first;
+        if (characters == secret.size() || characters >= minRedactedRun)
+        {
+            longest = std::max(longest, end - at);
+        }
+    }
+    return longest;
+}
+
+} // namespace
+
+std::string redactSecret(std::string text, const std::string& secret)
+{
+    if (secret.size() < 8)
+    {
+        return text;
+    }
+    const std::string marker = "[redacted]";
+    for (size_t at = 0; at < text.size();)
+    {
+        const size_t span = secretSpanAt(text, at, secret);
+        if (span == 0)
+        {
+            ++at;
+            continue;
+        }
+        text.replace(at, span, marker);
+        at += marker.size();
+    }
+    return text;
+}
+
 bool nestsDeeperThan(const std::string& json, int limit)
 {
     int depth = 0;

@@ -34,6 +34,16 @@ bool nestsDeeperThan(const std::string& json, int limit);
 /// object with a key twice (readers disagree on which one counts).
 std::optional<web::json::value> tryParseJson(const std::string& json, std::string& problem);
 
+/// How many consecutive characters of an API key redactSecret blanks out when it finds them without the rest.
+constexpr size_t minRedactedRun = 12;
+
+/// text with the API key replaced by "[redacted]" wherever it appears: whole, or as a run of at least
+/// minRedactedRun of its characters in a row (a key cut short at either end, by a truncated body or a log
+/// line), and in either case with any of its characters JSON-escaped (\u0073) or percent-encoded (%73).
+/// A server, a proxy or a gateway may echo the key in any of these forms, and exceptions end up in logs.
+/// Keys shorter than 8 characters are test values whose blanking would garble the text instead.
+std::string redactSecret(std::string text, const std::string& secret);
+
 /// The error object OpenAI returns with an error status: {"error": {"message", "type", "param", "code"}}.
 struct OpenAIError
 {

@@ -7,6 +7,10 @@
 #include "api/BatchApi.h"
 #include "api/FilesApi.h"
 
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <fstream>
 #include <iomanip>
 #include <random>
 #include <sstream>
@@ -48,9 +52,9 @@ std::shared_ptr<const api::ApiClient> singleShot(const std::shared_ptr<const api
     return std::make_shared<api::ApiClient>(configuration);
 }
 
-std::string describeProblems(const std::vector<LineProblem>& problems)
+std::string describeProblems(const std::string& path, const std::vector<LineProblem>& problems)
 {
-    std::string text = "the request file would be rejected: ";
+    std::string text = "the request file '" + path + "' would be rejected: ";
     const size_t shown = std::min<size_t>(problems.size(), 5);
     for (size_t i = 0; i < shown; ++i)
     {
@@ -98,7 +102,70 @@ void readResults(const std::string& path, BatchRun& run, std::unordered_set<std:
     }
 }
 
+/// Every check of the request file; its custom_ids, in file order.
+std::vector<std::string> checkRequests(const RunOptions& options)
+{
+    RequestFileCheck check = checkRequestFile(options.requestFile, options.endpoint);
+    if (!check.problems.empty())
+    {
+        throw std::invalid_argument(describeProblems(options.requestFile, check.problems));
+    }
+    if (check.customIds.empty())
+    {
+        throw std::invalid_argument("the request file '" + options.requestFile + "' has no requests");
+    }
+    return std::move(check.customIds);
+}
+
+/// Feeds SHA-256 one field of the job, length first, so that no two different jobs give the same input.
+void hashField(EVP_MD_CTX* context, const std::string& field)
+{
+    const std::string length = std::to_string(field.size()) + ":";
+    EVP_DigestUpdate(context, length.data(), length.size());
+    EVP_DigestUpdate(context, field.data(), field.size());
+}
+
+bool isFileNameCharacter(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'
+        || c == '.';
+}
+
+/// id for a message: bytes outside printable ASCII as \xNN, so that a NUL does not cut the message short
+/// and a control character does not reach a log or a terminal.
+std::string printableId(const std::string& id)
+{
+    std::ostringstream text;
+    for (const char c : id)
+    {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x20 && byte < 0x7F)
+        {
+            text << c;
+        }
+        else
+        {
+            text << "\\x" << std::hex << std::setw(2) << std::setfill('0') << static_cast<int>(byte);
+        }
+    }
+    return text.str();
+}
+
 } // namespace
+
+std::string resultFilePath(const std::string& directory, const utility::string_t& batchId, const std::string& suffix)
+{
+    const std::string id = utility::conversions::to_utf8string(batchId);
+    const bool plain =
+        !id.empty() && id.size() <= 200 && id.front() != '.' && std::all_of(id.begin(), id.end(), isFileNameCharacter);
+    if (!plain)
+    {
+        throw std::runtime_error("the batch id '" + printableId(id) + "' from the server cannot name a file in '"
+                                 + directory
+                                 + "': only 1 to 200 letters, digits, '_', '-' and '.' (not first) are used");
+    }
+    return directory + "/" + id + suffix;
+}
 
 BatchRun matchResults(const std::vector<std::string>& requestIds, const std::string& outputFile,
                       const std::string& errorFile)
@@ -219,62 +286,130 @@ std::shared_ptr<model::CreateBatchRequest> BatchRunner::batchRequest(const RunOp
     return request;
 }
 
-pplx::task<BatchRun> BatchRunner::run(RunOptions options) const
+void BatchRunner::checkOptions(const RunOptions& options)
 {
-    RequestFileCheck check;
+    if (options.metadata.size() >= 16)
+    {
+        throw std::invalid_argument("metadata: at most 15 pairs, the run adds its tag as the 16th");
+    }
+    batchRequest(options, _XPLATSTR("file-not-yet-uploaded")); // every limit of the spec
+}
+
+utility::string_t BatchRunner::jobTag(const RunOptions& options)
+{
+    std::ifstream file(options.requestFile, std::ios::binary);
+    if (!file)
+    {
+        throw std::invalid_argument("cannot read the request file '" + options.requestFile + "'");
+    }
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr);
+    hashField(context.get(), "openai-batch job 1");
+    hashField(context.get(), options.endpoint);
+    hashField(context.get(), options.completionWindow);
+    for (const auto& [key, value] : options.metadata) // a std::map: the same order every time
+    {
+        hashField(context.get(), utility::conversions::to_utf8string(key));
+        hashField(context.get(), utility::conversions::to_utf8string(value));
+    }
+    hashField(context.get(),
+              options.outputExpiresAfter
+                  ? utility::conversions::to_utf8string(options.outputExpiresAfter->toJson().serialize())
+                  : std::string());
+    std::vector<char> buffer(1 << 16);
+    while (file.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || file.gcount() > 0)
+    {
+        EVP_DigestUpdate(context.get(), buffer.data(), static_cast<size_t>(file.gcount()));
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    EVP_DigestFinal_ex(context.get(), digest, &size);
+    std::ostringstream text;
+    for (unsigned int i = 0; i < 16; ++i) // 128 bits, as newTag()
+    {
+        text << std::hex << std::setw(2) << std::setfill('0') << static_cast<int>(digest[i]);
+    }
+    return utility::conversions::to_string_t(text.str());
+}
+
+pplx::task<Submission> BatchRunner::submit(RunOptions options) const
+{
+    auto requestIds = std::make_shared<std::vector<std::string>>();
     try
     {
-        check = checkRequestFile(options.requestFile, options.endpoint);
-        if (!check.problems.empty())
+        checkOptions(options);
+        *requestIds = checkRequests(options);
+    }
+    catch (...)
+    {
+        return pplx::task_from_exception<Submission>(std::current_exception());
+    }
+    if (options.runTag.empty())
+    {
+        options.runTag = newTag();
+    }
+    const BatchRunner self = *this;
+    auto earlier =
+        options.resumeTagged ? findTagged(options.runTag) : pplx::task_from_result(std::shared_ptr<model::Batch>());
+    return earlier.then([self, options, requestIds](std::shared_ptr<model::Batch> found) {
+        if (found)
         {
-            throw std::invalid_argument(describeProblems(check.problems));
+            return pplx::task_from_result(Submission{found, *requestIds, true});
         }
-        if (check.customIds.empty())
-        {
-            throw std::invalid_argument("the request file '" + options.requestFile + "' has no requests");
-        }
-        if (options.metadata.size() >= 16)
-        {
-            throw std::invalid_argument("metadata: at most 15 pairs, the run adds its tag as the 16th");
-        }
-        batchRequest(options, _XPLATSTR("file-not-yet-uploaded")); // every limit, before the upload
+        return api::FilesApi(self.m_Client)
+            .createFile(model::HttpContent::fromFile(options.requestFile, _XPLATSTR("application/jsonl")),
+                        _XPLATSTR("batch"))
+            .then([self, options](std::shared_ptr<model::OpenAIFile> uploaded) {
+                return self.createOnce(batchRequest(options, uploaded->getId()), options.runTag, options.createAttempts,
+                                       options.wait);
+            })
+            .then([requestIds](std::shared_ptr<model::Batch> created) {
+                return Submission{created, *requestIds, false};
+            });
+    });
+}
+
+pplx::task<BatchRun> BatchRunner::finish(Submission submission, RunOptions options) const
+{
+    std::string output;
+    std::string errors;
+    try
+    {
+        // Before the wait, which may take hours: an id that cannot name a file fails now.
+        output = resultFilePath(options.outputDirectory, submission.batch->getId(), "_output.jsonl");
+        errors = resultFilePath(options.outputDirectory, submission.batch->getId(), "_error.jsonl");
     }
     catch (...)
     {
         return pplx::task_from_exception<BatchRun>(std::current_exception());
     }
     const BatchRunner self = *this;
-    auto ids = std::make_shared<std::vector<std::string>>(std::move(check.customIds));
-    api::FilesApi files(m_Client);
-    return files
-        .createFile(model::HttpContent::fromFile(options.requestFile, _XPLATSTR("application/jsonl")),
-                    _XPLATSTR("batch"))
-        .then([self, options](std::shared_ptr<model::OpenAIFile> uploaded) {
-            return self.createOnce(batchRequest(options, uploaded->getId()), newTag(), options.createAttempts,
-                                   options.wait);
-        })
-        .then([self, options](std::shared_ptr<model::Batch> batch) {
-            return waitForBatch(api::BatchApi(self.m_Client), batch->getId(), options.wait);
-        })
-        .then([self, options, ids](std::shared_ptr<model::Batch> batch) {
+    auto ids = std::make_shared<std::vector<std::string>>(std::move(submission.requestIds));
+    return waitForBatch(api::BatchApi(m_Client), submission.batch->getId(), options.wait)
+        .then([self, ids, output, errors](std::shared_ptr<model::Batch> batch) {
             const api::FilesApi files(self.m_Client);
-            const std::string base =
-                options.outputDirectory + "/" + utility::conversions::to_utf8string(batch->getId());
-            const std::string output = batch->outputFileIdIsSet() ? base + "_output.jsonl" : std::string();
-            const std::string errors = batch->errorFileIdIsSet() ? base + "_error.jsonl" : std::string();
-            pplx::task<uint64_t> outputDone = output.empty() ? pplx::task_from_result<uint64_t>(0)
-                                                             : files.downloadFileTo(batch->getOutputFileId(), output);
+            const std::string outputFile = batch->outputFileIdIsSet() ? output : std::string();
+            const std::string errorFile = batch->errorFileIdIsSet() ? errors : std::string();
+            pplx::task<uint64_t> outputDone = outputFile.empty()
+                ? pplx::task_from_result<uint64_t>(0)
+                : files.downloadFileTo(batch->getOutputFileId(), outputFile);
             return outputDone
-                .then([files, batch, errors](uint64_t) {
-                    return errors.empty() ? pplx::task_from_result<uint64_t>(0)
-                                          : files.downloadFileTo(batch->getErrorFileId(), errors);
+                .then([files, batch, errorFile](uint64_t) {
+                    return errorFile.empty() ? pplx::task_from_result<uint64_t>(0)
+                                             : files.downloadFileTo(batch->getErrorFileId(), errorFile);
                 })
-                .then([batch, ids, output, errors](uint64_t) {
-                    BatchRun run = matchResults(*ids, output, errors);
+                .then([batch, ids, outputFile, errorFile](uint64_t) {
+                    BatchRun run = matchResults(*ids, outputFile, errorFile);
                     run.batch = batch;
                     return run;
                 });
         });
+}
+
+pplx::task<BatchRun> BatchRunner::run(RunOptions options) const
+{
+    const BatchRunner self = *this;
+    return submit(options).then([self, options](Submission submission) { return self.finish(submission, options); });
 }
 
 } // namespace openai_batch::workflow

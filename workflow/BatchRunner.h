@@ -30,6 +30,12 @@ struct RunOptions
     std::shared_ptr<model::BatchFileExpirationAfter> outputExpiresAfter;
     std::string outputDirectory; ///< receives <batch id>_output.jsonl and <batch id>_error.jsonl
     WaitOptions wait;
+    /// The tag the batch is created under (metadata[runTagKey]); empty: a fresh random one.
+    /// BatchRunner::jobTag gives the same tag to the same job.
+    utility::string_t runTag;
+    /// Take up a batch that already carries runTag (among the newest 200) instead of uploading and
+    /// creating another, so that a run started again after an interruption finds the batch the first made.
+    bool resumeTagged = false;
     /// How many times creating the batch is tried when its answer is lost (each after a look-up).
     int createAttempts = 3;
 };
@@ -41,6 +47,14 @@ struct FailedRequest
     std::optional<int64_t> statusCode;
     std::string code;
     std::string message;
+};
+
+/// A batch that exists, with the custom_ids of its request file.
+struct Submission
+{
+    std::shared_ptr<model::Batch> batch;
+    std::vector<std::string> requestIds;
+    bool resumed = false; ///< found carrying RunOptions::runTag, not created by this call
 };
 
 struct BatchRun
@@ -61,9 +75,27 @@ public:
 
     explicit BatchRunner(std::shared_ptr<const api::ApiClient> client);
 
-    /// The whole job. Fails with std::invalid_argument (listing line numbers) for a request file the
-    /// API would reject, before anything is uploaded.
+    /// The whole job: submit, then finish. Fails with std::invalid_argument (listing line numbers) for a
+    /// request file the API would reject, before anything is uploaded.
     pplx::task<BatchRun> run(RunOptions options) const;
+
+    /// Checks everything (checkOptions, then the request file: every line, and at least one), then takes
+    /// up the batch tagged options.runTag when options.resumeTagged finds one, or uploads the file and
+    /// creates the batch exactly once. Nothing is uploaded when a check fails.
+    pplx::task<Submission> submit(RunOptions options) const;
+
+    /// Waits for a submitted batch, downloads its output and error files into options.outputDirectory
+    /// (named by resultFilePath) and matches every request to its result.
+    pplx::task<BatchRun> finish(Submission submission, RunOptions options) const;
+
+    /// Throws std::invalid_argument naming the field when options would be refused by the API (metadata
+    /// pairs, keys and values, completion window, outputExpiresAfter), counting the tag the run adds.
+    static void checkOptions(const RunOptions& options);
+
+    /// A tag for the job options describe: the SHA-256 (first 128 bits, hex) of the request file's bytes,
+    /// the endpoint, the completion window, the metadata and outputExpiresAfter. The same job gets the same
+    /// tag; any difference, another.
+    static utility::string_t jobTag(const RunOptions& options);
 
     /// Creates the batch at most once: request carries metadata[runTagKey] = tag. When an attempt's
     /// answer is lost (no response, or a 408/409/429/5xx), the newest batches are searched for the tag
@@ -89,6 +121,12 @@ private:
     /// The same configuration with retries off: a blind retry of POST /batches could create twice.
     std::shared_ptr<const api::ApiClient> m_SingleShotClient;
 };
+
+/// directory/<batchId><suffix>, for one of a batch's files. The id comes from the server, so it is refused
+/// (std::runtime_error naming it: the server's fault, not the caller's) unless it is a plain file name: 1 to
+/// 200 letters, digits, '_', '-' and '.', not starting with '.'. A hostile or broken server can then never
+/// have a file written outside directory.
+std::string resultFilePath(const std::string& directory, const utility::string_t& batchId, const std::string& suffix);
 
 /// Matches the results in outputFile and errorFile (either may be empty: absent) to requestIds.
 BatchRun matchResults(const std::vector<std::string>& requestIds, const std::string& outputFile,

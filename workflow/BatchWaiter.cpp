@@ -1,5 +1,8 @@
 #include "workflow/BatchWaiter.h"
 
+#include "api/ApiException.h"
+#include "api/RetryPolicy.h"
+
 #include <algorithm>
 
 namespace openai_batch::workflow {
@@ -46,41 +49,103 @@ pplx::task<void> pause(const WaitOptions& options, std::chrono::milliseconds del
     });
 }
 
+/// Whether a failed poll says nothing about the batch: the server or the way to it had a bad moment
+/// (no answer, a reset, a timeout, 408, 409, 429, 5xx). The batch goes on regardless, so the wait does too.
+bool isTransient(std::exception_ptr failure)
+{
+    try
+    {
+        std::rethrow_exception(failure);
+    }
+    catch (const api::ApiConnectionException&)
+    {
+        return true;
+    }
+    catch (const api::ApiResponseException&)
+    {
+        return false; // a 2xx that is not a batch: polling again would read the same
+    }
+    catch (const api::ApiException& error)
+    {
+        return api::RetryOptions::isRetryableStatus(error.getStatus());
+    }
+    catch (...)
+    {
+        return false;
+    }
+}
+
+std::chrono::milliseconds elapsed(const WaitState& state)
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(state.options.now() - state.started);
+}
+
+pplx::task<std::shared_ptr<model::Batch>> poll(std::shared_ptr<WaitState> state);
+
+/// Sleeps the current interval (cut short by the timeout), backs the interval off, and polls again.
+pplx::task<std::shared_ptr<model::Batch>> pollLater(const std::shared_ptr<WaitState>& state)
+{
+    std::chrono::milliseconds delay = state->interval;
+    if (const auto& timeout = state->options.timeout)
+    {
+        delay = std::min(delay, *timeout - elapsed(*state));
+    }
+    const auto next = std::chrono::milliseconds(
+        static_cast<int64_t>(static_cast<double>(state->interval.count()) * state->options.backoff));
+    state->interval = std::min(std::max(next, state->interval), state->options.maxInterval);
+    return pause(state->options, delay).then([state] { return poll(state); });
+}
+
+bool timedOut(const WaitState& state)
+{
+    return state.options.timeout && elapsed(state) >= *state.options.timeout;
+}
+
+pplx::task<std::shared_ptr<model::Batch>> afterPoll(const std::shared_ptr<WaitState>& state,
+                                                    std::shared_ptr<model::Batch> batch)
+{
+    if (state->options.onProgress && changed(state->last.get(), *batch))
+    {
+        state->options.onProgress(*batch);
+    }
+    state->last = batch;
+    if (isTerminal(*batch))
+    {
+        return pplx::task_from_result(batch);
+    }
+    if (timedOut(*state))
+    {
+        return pplx::task_from_exception<std::shared_ptr<model::Batch>>(
+            BatchWaitTimeout("waitForBatch: " + utility::conversions::to_utf8string(state->batchId) + " is still "
+                                 + utility::conversions::to_utf8string(batch->getStatusString()) + " after "
+                                 + std::to_string(elapsed(*state).count()) + " ms",
+                             batch));
+    }
+    return pollLater(state);
+}
+
 pplx::task<std::shared_ptr<model::Batch>> poll(std::shared_ptr<WaitState> state)
 {
     if (state->options.cancellation.is_canceled())
     {
         return pplx::task_from_exception<std::shared_ptr<model::Batch>>(pplx::task_canceled());
     }
-    return state->api.retrieveBatch(state->batchId).then([state](std::shared_ptr<model::Batch> batch) {
-        if (state->options.onProgress && changed(state->last.get(), *batch))
+    return state->api.retrieveBatch(state->batchId).then([state](pplx::task<std::shared_ptr<model::Batch>> polled) {
+        try
         {
-            state->options.onProgress(*batch);
+            return afterPoll(state, polled.get());
         }
-        state->last = batch;
-        if (isTerminal(*batch))
+        catch (...)
         {
-            return pplx::task_from_result(batch);
-        }
-        std::chrono::milliseconds delay = state->interval;
-        if (const auto& timeout = state->options.timeout)
-        {
-            const auto elapsed =
-                std::chrono::duration_cast<std::chrono::milliseconds>(state->options.now() - state->started);
-            if (elapsed >= *timeout)
+            // A transient failure is polled through, with the same backoff, until the timeout; then the
+            // wait ends with that failure, which says more than "still in_progress" would.
+            const auto failure = std::current_exception();
+            if (!isTransient(failure) || timedOut(*state))
             {
-                return pplx::task_from_exception<std::shared_ptr<model::Batch>>(
-                    BatchWaitTimeout("waitForBatch: " + utility::conversions::to_utf8string(state->batchId)
-                                         + " is still " + utility::conversions::to_utf8string(batch->getStatusString())
-                                         + " after " + std::to_string(elapsed.count()) + " ms",
-                                     batch));
+                return pplx::task_from_exception<std::shared_ptr<model::Batch>>(failure);
             }
-            delay = std::min(delay, *timeout - elapsed);
+            return pollLater(state);
         }
-        const auto next = std::chrono::milliseconds(
-            static_cast<int64_t>(static_cast<double>(state->interval.count()) * state->options.backoff));
-        state->interval = std::min(std::max(next, state->interval), state->options.maxInterval);
-        return pause(state->options, delay).then([state] { return poll(state); });
     });
 }
 

@@ -47,8 +47,11 @@ private:
 /// completed, failed, expired or cancelled: the batch will not change again.
 bool isTerminal(const model::Batch& batch);
 
-/// Polls retrieveBatch until the batch is terminal and returns it. Poll failures that the API layer
-/// gives up on (after its retries) end the wait with that error.
+/// Polls retrieveBatch until the batch is terminal and returns it. A poll that fails for a transient
+/// reason (no answer, a reset, a timeout, 408, 409, 429, 5xx, even after the API layer's own retries) is
+/// polled through with the same backoff: the batch goes on regardless. When WaitOptions::timeout passes
+/// while polls fail, the wait ends with the last failure. Any other failure (401, 404, a body that is
+/// not a batch) ends the wait at once.
 pplx::task<std::shared_ptr<model::Batch>> waitForBatch(const api::BatchApi& api, const utility::string_t& batchId,
                                                        WaitOptions options = {});
 

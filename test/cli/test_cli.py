@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.request
@@ -57,6 +58,54 @@ class Server:
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=20)
         self.process.stdout.close()
+
+
+class HostileServer:
+    """A fake Batch API on loopback that answers every GET /v1/batches/ID with the batch it is given, every
+    file download with a line, and anything else with the error body it is given: what a broken or hostile
+    server (or a proxy in between) could send."""
+
+    def __init__(self, batch, error_body=None):
+        outer = self
+        self.batch = batch
+        self.error_body = error_body
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path.startswith("/v1/batches/"):
+                    self.reply(200, json.dumps(outer.batch))
+                elif self.path.endswith("/content"):
+                    self.reply(200, json.dumps({"custom_id": "r0", "method": "POST", "url": "/v1/chat/completions",
+                                                "body": {}}) + "\n")
+                else:
+                    self.reply(400, outer.error_body or "{}")
+
+            def reply(self, status, body):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body.encode())))
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def batch_json(**fields):
+    batch = {"id": "batch_1", "object": "batch", "endpoint": "/v1/chat/completions", "input_file_id": "file-in",
+             "completion_window": "24h", "status": "completed", "created_at": 1711471533,
+             "request_counts": {"total": 1, "completed": 1, "failed": 0}, "metadata": {}}
+    batch.update(fields)
+    return batch
 
 
 class CliTest(unittest.TestCase):
@@ -248,7 +297,7 @@ class CliTest(unittest.TestCase):
             f.write("{not json\n")
         # The command refuses it before uploading, with the line.
         refused = self.cli(server, "submit", path, "--endpoint", "/v1/chat/completions", expect=3)
-        self.assertRegex(refused.stderr, r"^openai-batch: .*bad.jsonl: line 2: ")
+        self.assertRegex(refused.stderr, r"^openai-batch: the request file '.*bad.jsonl' would be rejected: line 2: ")
         self.assertEqual(1, len(refused.stderr.splitlines()))
 
     def test_cancel_mid_run_keeps_partial_results(self):
@@ -307,6 +356,22 @@ class CliTest(unittest.TestCase):
         ids = [line["custom_id"] for line in self.output_lines()]
         self.assertEqual(12, len(set(ids)))
         self.assertEqual(12, len(ids))
+
+    def test_wait_polls_through_transient_errors_until_the_batch_ends(self):
+        # With the rules nth=2 and nth=3 together, requests 2, 3 and 4 all fail: the second poll and both
+        # of the API layer's retries. Then every 6 requests have another run of three. The batch goes on.
+        for kind in ("500", "drop"):
+            with self.subTest(kind=kind):
+                state = f"state-{kind}"
+                first = self.server("--request-ms", "100", state=state)
+                batch_id = json.loads(self.cli(first, "--json", "submit", self.requests(20), "--endpoint",
+                                               "/v1/chat/completions", expect=0).stdout)["id"]
+                first.stop()
+                faulty = self.server("--request-ms", "100", "--fault", f"{kind}:nth=2", "--fault", f"{kind}:nth=3",
+                                     state=state)
+                waited = self.cli(faulty, "wait", batch_id, expect=0)
+                self.assertIn("completed 20/20", waited.stdout)
+                self.assertIn(f"{batch_id}: completed", waited.stdout)
 
     def test_the_official_openai_node_sdk_works_against_the_server(self):
         port = free_port()
@@ -392,6 +457,132 @@ class CliTest(unittest.TestCase):
         waited = self.cli(server, "wait", batch_id, expect=1)
         self.assertIn(f"{batch_id}: failed", waited.stdout)
         self.assertIn("error on line 2: invalid_request: method must be POST, not 'GET'", waited.stdout)
+
+    def uploads(self, server, filename="requests.jsonl"):
+        return [f for f in self.api_get(server, "files")["data"] if f["purpose"] == "batch" and f["filename"] == filename]
+
+    def start_submit_wait(self, server, path, *flags):
+        env = dict(os.environ, OPENAI_API_KEY=KEY)
+        return subprocess.Popen([CLI, "--base-url", server.url, *flags, "submit", path, "--endpoint",
+                                 "/v1/chat/completions", "--wait", "-o", self.dir], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+
+    def test_submit_prints_the_id_before_waiting_and_a_rerun_takes_the_batch_up(self):
+        server = self.server("--request-ms", "100")
+        path = self.requests(30)
+        first = self.start_submit_wait(server, path)
+        line = first.stdout.readline()  # flushed before the wait: readable while the command still runs
+        self.assertRegex(line, r"^batch_\w+ submitted: 30 requests, \w+\n$")
+        batch_id = line.split()[0]
+        self.assertIsNone(first.poll(), "the id came before the batch ended")
+        first.send_signal(signal.SIGINT)  # Ctrl-C during the wait
+        first.communicate(timeout=30)
+        self.assertNotEqual(0, first.returncode)
+
+        again = self.cli(server, "submit", path, "--endpoint", "/v1/chat/completions", "--wait", "-o", self.dir,
+                         expect=0)
+        self.assertTrue(again.stdout.startswith(f"{batch_id} found: submitted earlier with the same file and options"),
+                        again.stdout)
+        self.assertIn(f"{batch_id} completed: 30 succeeded, 0 failed, 0 missing", again.stdout)
+        self.assertEqual([batch_id], [b["id"] for b in self.api_get(server, "batches")["data"]])
+        self.assertEqual(1, len(self.uploads(server)))
+
+        # The same job without --wait finds it too; another file, other metadata or --new make a new one.
+        self.assertTrue(self.cli(server, "submit", path, "--endpoint", "/v1/chat/completions", expect=0)
+                        .stdout.startswith(f"{batch_id} found: "))
+        self.assertIn(" submitted: ", self.cli(server, "submit", path, "--endpoint", "/v1/chat/completions",
+                                               "--metadata", "run=2", expect=0).stdout)
+        newer = self.cli(server, "submit", path, "--endpoint", "/v1/chat/completions", "--new", expect=0).stdout
+        self.assertIn(" submitted: 30 requests", newer)
+        self.assertEqual(3, len(self.api_get(server, "batches")["data"]))
+        self.assertEqual(3, len(self.uploads(server)))
+        # A rerun now finds the newest batch of the job.
+        self.assertTrue(self.cli(server, "submit", path, "--endpoint", "/v1/chat/completions", expect=0)
+                        .stdout.startswith(newer.split()[0] + " found: "))
+
+    def test_with_json_the_early_id_goes_to_standard_error(self):
+        server = self.server("--request-ms", "100")
+        running = self.start_submit_wait(server, self.requests(20), "--json")
+        line = running.stderr.readline()
+        self.assertRegex(line, r"^openai-batch: batch_\w+ submitted: 20 requests, \w+\n$")
+        out, _ = running.communicate(timeout=120)
+        self.assertEqual(0, running.returncode)
+        self.assertEqual(line.split()[1], json.loads(out)["batch_id"], "standard output is one JSON document")
+
+    def test_a_refused_submit_leaves_nothing_on_the_server(self):
+        server = self.server()
+        empty = os.path.join(self.dir, "empty.jsonl")
+        open(empty, "w").close()
+        too_many = [a for i in range(16) for a in ("--metadata", f"k{i}=v")]
+        cases = (
+            ([self.requests(1), "--metadata", "=v"], 2, "--metadata takes KEY=VALUE, not '=v'"),
+            ([self.requests(1), "--metadata", "k" * 65 + "=v"], 2, ".*metadata.*64"),
+            ([self.requests(1), *too_many], 2, "metadata: at most 15 pairs, the run adds its tag as the 16th"),
+            ([empty], 3, f"the request file '{re.escape(empty)}' has no requests"),
+        )
+        for wait in ([], ["--wait", "-o", self.dir]):
+            for args, code, message in cases:
+                with self.subTest(args=args[1:3], wait=wait):
+                    result = self.cli(server, "submit", *args, "--endpoint", "/v1/chat/completions", *wait)
+                    self.assertOneLineFailure(result, code, message)
+        self.assertEqual([], self.api_get(server, "files")["data"], "nothing was uploaded")
+        self.assertEqual([], self.api_get(server, "batches")["data"])
+
+    def test_the_output_directory_is_created_with_its_parents(self):
+        server = self.server()
+        made = os.path.join(self.dir, "new", "results")
+        summary = json.loads(self.cli(server, "--json", "submit", self.requests(2), "--endpoint", "/v1/chat/completions",
+                                      "--wait", "-o", made, expect=0).stdout)
+        self.assertEqual(os.path.join(made, f"{summary['batch_id']}_output.jsonl"), summary["output_file"])
+        self.assertTrue(os.path.isfile(summary["output_file"]))
+        later = os.path.join(self.dir, "later", "deeper")
+        self.cli(server, "results", summary["batch_id"], "-o", later, expect=0)
+        self.assertTrue(os.path.isfile(os.path.join(later, f"{summary['batch_id']}_output.jsonl")))
+        blocked = os.path.join(self.dir, "a-file")
+        open(blocked, "w").close()
+        self.assertOneLineFailure(self.cli(server, "results", summary["batch_id"], "-o", os.path.join(blocked, "x")), 6,
+                                  "cannot create the output directory")
+
+    def test_ids_from_the_server_never_name_a_path_outside_the_output_directory(self):
+        out = os.path.join(self.dir, "deep", "out")
+        os.makedirs(out)  # so that only the ids can stop the download
+        for hostile in ("../../x", "../escape", "/tmp/x", ".hidden"):
+            with self.subTest(id=hostile):
+                fake = HostileServer(batch_json(id=hostile, input_file_id=hostile, output_file_id="../../x"))
+                self.addCleanup(fake.stop)
+                result = self.cli(None, "--base-url", fake.url, "results", "batch_1", "-o", out)
+                self.assertOneLineFailure(result, 6, re.escape(f"the batch id '{hostile}' from the server cannot name "
+                                                               f"a file in '{out}'"))
+        written = [os.path.join(root, name) for root, _, names in os.walk(self.dir) for name in names]
+        self.assertEqual([], written, "nothing was written anywhere")
+
+    def test_control_characters_from_the_server_are_escaped(self):
+        fake = HostileServer(batch_json(id="batch_\x1b[2J", status="failed", errors={"object": "list", "data": [
+            {"code": "bad\x07", "message": "line\r\nforged\x1b]0;title\x07 \x7f\x9b31m", "line": 2}]}),
+            error_body=json.dumps({"error": {"message": "denied\x1b[31m\rforged", "type": "invalid_request_error"}}))
+        self.addCleanup(fake.stop)
+        status = self.cli(None, "--base-url", fake.url, "status", "batch_1", expect=0)
+        self.assertIn("batch_\\x1b[2J: failed", status.stdout)
+        self.assertIn("error on line 2: bad\\x07: line\\r\\nforged\\x1b]0;title\\x07 \\x7f\\u009b31m\n", status.stdout)
+        as_json = self.cli(None, "--base-url", fake.url, "--json", "status", "batch_1", expect=0).stdout
+        self.assertEqual("batch_\x1b[2J", json.loads(as_json)["id"], "the JSON still says the same")
+        failed = self.cli(None, "--base-url", fake.url, "list")
+        self.assertOneLineFailure(failed, 4, r"listBatches: HTTP 400: .*denied\\x1b\[31m\\rforged")
+        for output in (status.stdout, as_json, failed.stdout, failed.stderr):
+            self.assertFalse(re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", output), repr(output))
+
+    def test_the_key_is_redacted_in_every_form_the_server_echoes_it(self):
+        escaped = "".join(f"\\u{ord(c):04x}" for c in KEY)  # the key, JSON-escaped in the raw body
+        fake = HostileServer(batch_json(metadata={"echo": KEY, "start": KEY[:14]},
+                                        errors={"object": "list", "data": [{"code": "x", "message": KEY[-13:]}]}),
+                             error_body='{"error": {"message": "bad key ' + escaped + '", "type": "x"}}')
+        self.addCleanup(fake.stop)
+        for args in (["status", "batch_1"], ["--json", "status", "batch_1"], ["list"]):
+            result = self.cli(None, "--base-url", fake.url, *args)
+            everything = result.stdout + result.stderr
+            self.assertIn("[redacted]", everything)
+            for part in (KEY[:14], KEY[-13:], escaped[:60]):
+                self.assertNotIn(part, everything)
 
     # -- failures: exit codes and one-line reasons -----------------------------------------------------------
 

@@ -153,11 +153,117 @@ TEST_F(BatchRunnerTest, AnInvalidRequestFileIsRefusedBeforeAnyUpload)
     }
     catch (const std::invalid_argument& error)
     {
-        EXPECT_STREQ(error.what(),
-                     "the request file would be rejected: line 2: url '/v1/embeddings' is not the batch's "
-                     "endpoint '/v1/chat/completions'");
+        EXPECT_EQ(error.what(),
+                  "the request file '" + path
+                      + "' would be rejected: line 2: url '/v1/embeddings' is not the batch's "
+                        "endpoint '/v1/chat/completions'");
     }
     EXPECT_TRUE(service.requestTargets().empty());
+}
+
+TEST_F(BatchRunnerTest, AnEmptyRequestFileOrTooMuchMetadataIsRefusedBeforeAnyUpload)
+{
+    const std::string empty = (directory / "empty.jsonl").string();
+    std::ofstream(empty).close();
+    EXPECT_THROW(BatchRunner(client).submit(options(empty)).get(), std::invalid_argument);
+    RunOptions crowded = options(requests({"r1"}));
+    for (int i = 0; i < 15; ++i)
+    {
+        crowded.metadata["k" + std::to_string(i)] = "v";
+    }
+    EXPECT_THROW(BatchRunner(client).submit(crowded).get(), std::invalid_argument);
+    EXPECT_TRUE(service.requestTargets().empty());
+}
+
+TEST_F(BatchRunnerTest, SubmitTakesUpTheBatchCarryingTheJobTag)
+{
+    RunOptions job = options(requests({"r1", "r2"}));
+    job.runTag = BatchRunner::jobTag(job);
+    job.resumeTagged = true;
+    const BatchRunner runner(client);
+    const Submission first = runner.submit(job).get();
+    const Submission again = runner.submit(job).get();
+
+    EXPECT_FALSE(first.resumed);
+    EXPECT_TRUE(again.resumed);
+    EXPECT_EQ(again.batch->getId(), first.batch->getId());
+    EXPECT_EQ(again.requestIds, (std::vector<std::string>{"r1", "r2"}));
+    EXPECT_EQ(first.batch->getMetadata().at(BatchRunner::runTagKey), job.runTag);
+    EXPECT_EQ(service.batchCount(), 1u);
+    const auto targets = service.requestTargets();
+    EXPECT_EQ(std::count(targets.begin(), targets.end(), "POST /files"), 1);
+
+    job.resumeTagged = false; // a new batch under the same tag, as `submit --new` asks
+    EXPECT_FALSE(runner.submit(job).get().resumed);
+    EXPECT_EQ(service.batchCount(), 2u);
+}
+
+TEST_F(BatchRunnerTest, TheJobTagChangesWithEveryPartOfTheJob)
+{
+    const RunOptions job = options(requests({"r1", "r2"}));
+    const utility::string_t tag = BatchRunner::jobTag(job);
+    EXPECT_EQ(tag.size(), 32u);
+    EXPECT_EQ(BatchRunner::jobTag(job), tag);
+
+    RunOptions other = job;
+    other.metadata["job"] = "weekly";
+    EXPECT_NE(BatchRunner::jobTag(other), tag);
+    other = job;
+    other.endpoint = "/v1/embeddings";
+    EXPECT_NE(BatchRunner::jobTag(other), tag);
+    other = job;
+    other.completionWindow = "48h";
+    EXPECT_NE(BatchRunner::jobTag(other), tag);
+    other = job;
+    other.outputExpiresAfter = std::make_shared<model::BatchFileExpirationAfter>();
+    other.outputExpiresAfter->setAnchor(model::BatchFileExpirationAfter::AnchorEnum::CREATED_AT);
+    other.outputExpiresAfter->setSeconds(7200);
+    EXPECT_NE(BatchRunner::jobTag(other), tag);
+    other = job;
+    other.metadata = {{"jo", "bnightly"}}; // the same characters, split differently
+    EXPECT_NE(BatchRunner::jobTag(other), tag);
+    requests({"r1", "r3"}); // the same path, other content
+    EXPECT_NE(BatchRunner::jobTag(job), tag);
+}
+
+TEST(ResultFilePath, NamesAFileInsideTheDirectory)
+{
+    EXPECT_EQ(resultFilePath("out", "batch_abc-1.2", "_output.jsonl"), "out/batch_abc-1.2_output.jsonl");
+}
+
+TEST(ResultFilePath, RefusesAnIdThatIsNotAPlainFileName)
+{
+    // Each id, and how the message shows it (bytes outside printable ASCII as \xNN).
+    const std::vector<std::pair<std::string, std::string>> ids = {
+        {"", ""},
+        {"../../x", "../../x"},
+        {"..", ".."},
+        {".hidden", ".hidden"},
+        {"a/b", "a/b"},
+        {"/etc/passwd", "/etc/passwd"},
+        {"a\\b", "a\\b"},
+        {std::string("a\0b", 3), "a\\x00b"},
+        {"batch\x1b[2J", "batch\\x1b[2J"},
+        {"batch\n", "batch\\x0a"},
+        {"b\xc3\xa9", "b\\xc3\\xa9"},
+        {std::string(201, 'a'), std::string(201, 'a')},
+    };
+    for (const auto& [id, shown] : ids)
+    {
+        try
+        {
+            resultFilePath("out", id, "_output.jsonl");
+            ADD_FAILURE() << "accepted '" << shown << "'";
+        }
+        catch (const std::runtime_error& error)
+        {
+            EXPECT_EQ(error.what(),
+                      "the batch id '" + shown
+                          + "' from the server cannot name a file in 'out': only 1 to 200 letters, "
+                            "digits, '_', '-' and '.' (not first) are used");
+        }
+    }
+    EXPECT_NO_THROW(resultFilePath("out", std::string(200, 'a'), ""));
 }
 
 TEST(MatchResults, CountsAResultOnceAndKeepsRequestOrderForMissing)

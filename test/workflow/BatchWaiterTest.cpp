@@ -114,6 +114,76 @@ TEST_F(BatchWaiterTest, TimesOutWithTheLastBatchSeen)
     EXPECT_EQ(waits, (std::vector<milliseconds>{milliseconds(1000), milliseconds(2000), milliseconds(2000)}));
 }
 
+/// A poll that fails every attempt the API layer makes (the first and its 2 retries).
+void failOnePoll(LoopbackServer& server, web::http::status_code status)
+{
+    for (int attempt = 0; attempt < 3; ++attempt)
+    {
+        server.enqueueJson(status, R"({"error": {"message": "The server had an error", "type": "server_error"}})");
+    }
+}
+
+TEST_F(BatchWaiterTest, PollsThroughTransientErrorsWithBackoff)
+{
+    server.enqueueJson(200, batchWith("in_progress", 1));
+    failOnePoll(server, 500);
+    failOnePoll(server, 429);
+    failOnePoll(server, 503);
+    server.enqueueJson(200, batchWith("completed", 10));
+
+    const auto batch = waitForBatch(batches, "batch_w", instant()).get();
+
+    EXPECT_EQ(batch->getStatus(), model::Batch::StatusEnum::COMPLETED);
+    EXPECT_EQ(server.requests().size(), 11u);
+    EXPECT_EQ(
+        waits,
+        (std::vector<milliseconds>{milliseconds(1000), milliseconds(2000), milliseconds(4000), milliseconds(8000)}));
+}
+
+TEST_F(BatchWaiterTest, PollsThroughAServerThatCannotBeReached)
+{
+    SilentServer silent; // connections that never answer: the API layer's idle timeout ends each attempt
+    configuration->setBaseUrl(silent.url() + "/v1");
+    configuration->setTimeout(milliseconds(50));
+    configuration->getRetryOptions().maxRetries = 0;
+    reconfigure();
+    WaitOptions options = instant();
+    options.timeout = milliseconds(3000);
+    EXPECT_THROW(waitForBatch(batches, "batch_w", options).get(), api::ApiConnectionException);
+    EXPECT_EQ(waits, (std::vector<milliseconds>{milliseconds(1000), milliseconds(2000)}))
+        << "polled again after each failure until the timeout";
+}
+
+TEST_F(BatchWaiterTest, EndsWithTheLastTransientErrorAtTheTimeout)
+{
+    server.enqueueJson(200, batchWith("in_progress", 1));
+    for (int poll = 0; poll < 3; ++poll)
+    {
+        failOnePoll(server, 502);
+    }
+    WaitOptions options = instant();
+    options.timeout = milliseconds(5000);
+    try
+    {
+        waitForBatch(batches, "batch_w", options).get();
+        FAIL() << "the wait did not end";
+    }
+    catch (const api::ApiException& error)
+    {
+        EXPECT_EQ(error.getStatus(), 502);
+    }
+    EXPECT_EQ(waits, (std::vector<milliseconds>{milliseconds(1000), milliseconds(2000), milliseconds(2000)}));
+}
+
+TEST_F(BatchWaiterTest, APermanentErrorEndsTheWaitAtOnce)
+{
+    server.enqueueJson(200, batchWith("in_progress", 1));
+    server.enqueueJson(404, R"({"error": {"message": "No batch found", "type": "invalid_request_error"}})");
+    EXPECT_THROW(waitForBatch(batches, "batch_w", instant()).get(), api::ApiException);
+    EXPECT_EQ(server.requests().size(), 2u);
+    EXPECT_EQ(waits, (std::vector<milliseconds>{milliseconds(1000)}));
+}
+
 TEST_F(BatchWaiterTest, CanBeCancelledBetweenPolls)
 {
     for (int i = 0; i < 5; ++i)

@@ -1,4 +1,5 @@
 #include "Cli.h"
+#include "TerminalText.h"
 
 #include "api/BatchApi.h"
 #include "api/FilesApi.h"
@@ -31,8 +32,9 @@ const char* const OVERVIEW = R"(usage: openai-batch [--base-url URL] [--json] CO
 Runs OpenAI batch jobs. Reads OPENAI_API_KEY, and OPENAI_BASE_URL unless --base-url is given.
 
 commands:
-  submit FILE --endpoint URL [--wait] [--metadata K=V]... [--output-expires-after SECONDS] [-o DIR]
-                  check, upload and create a batch (exactly once); with --wait, also wait and fetch results
+  submit FILE --endpoint URL [--wait] [--new] [--metadata K=V]... [--output-expires-after SECONDS] [-o DIR]
+                  check, upload and create a batch (exactly once; the same job again finds it instead);
+                  with --wait, also wait and fetch results
   status ID       show a batch
   wait ID         wait for a batch to end, showing progress
   list [--limit N]
@@ -60,17 +62,22 @@ exit codes:
 
 const std::map<std::string, std::string> COMMAND_HELP = {
     {"submit",
-     R"(usage: openai-batch submit FILE --endpoint URL [--wait] [--metadata K=V]... [--output-expires-after SECONDS] [-o DIR]
+     R"(usage: openai-batch submit FILE --endpoint URL [--wait] [--new] [--metadata K=V]... [--output-expires-after SECONDS] [-o DIR]
 
-Checks FILE as the Batch API would (every problem is reported with its line number, and nothing is
-uploaded if there is one), uploads it, and creates the batch exactly once.
+Checks FILE and the options as the Batch API would (a problem in the file is reported with its line
+number; nothing is uploaded if there is one), uploads it, creates the batch exactly once, and prints
+its id. Submitting the same job again (the same file content, endpoint, metadata and expiry) finds the
+batch the earlier submit created, and prints and waits on that one instead of creating another.
   --endpoint URL     the endpoint every line calls, e.g. /v1/chat/completions (required)
   --metadata K=V     a metadata pair for the batch (repeatable, at most 15)
   --output-expires-after SECONDS
                      the output and error files expire this long after they are made (3600 to
                      2592000; default: the API's 30 days)
-  --wait             wait for the batch to end, download its results to DIR and summarise them
-  -o, --output DIR   where --wait puts the output and error files (default: .)
+  --new              create a new batch even when an earlier submit of the same job made one
+  --wait             wait for the batch to end, download its results to DIR and summarise them; the
+                     id is printed first (on standard error with --json), so an interrupted wait can be
+                     picked up with `openai-batch wait ID` or by submitting again
+  -o, --output DIR   where --wait puts the output and error files (default: .; created if missing)
 )"},
     {"status",
      "usage: openai-batch status ID\n\nShows the batch: status, model, request counts, token usage, timestamps and "
@@ -78,14 +85,15 @@ uploaded if there is one), uploads it, and creates the batch exactly once.
     {"wait",
      "usage: openai-batch wait ID\n\nPolls the batch until it ends (1 s, backing off to 60 s), showing progress: a bar "
      "on a\n"
-     "terminal, a line per change otherwise. Exits 1 if it ends failed, expired or cancelled.\n"},
+     "terminal, a line per change otherwise. A poll that fails for a passing reason (5xx, 429, a reset, a\n"
+     "timeout) is polled through. Exits 1 if the batch ends failed, expired or cancelled.\n"},
     {"list",
      "usage: openai-batch list [--limit N]\n\nLists batches, newest first: N of them (default 20), across pages.\n"},
     {"cancel",
      "usage: openai-batch cancel ID\n\nAsks the API to cancel the batch; it moves to cancelling, then cancelled.\n"},
     {"results",
      "usage: openai-batch results ID [-o DIR]\n\nDownloads the finished batch's output and error files to DIR "
-     "(default: .)\n"
+     "(default: .;\ncreated if missing) "
      "and prints how many requests succeeded, failed, or never ran, and the tokens the batch used.\n"},
     {"webhook", R"(usage: openai-batch webhook verify [--header 'NAME: VALUE']... [--body FILE]
 
@@ -122,7 +130,7 @@ const std::map<std::string, std::vector<std::string>> VALUE_FLAGS = {
     {"status", {}},
     {"wait", {}},
     {"cancel", {}}};
-const std::map<std::string, std::vector<std::string>> SWITCHES = {{"submit", {"--wait"}}};
+const std::map<std::string, std::vector<std::string>> SWITCHES = {{"submit", {"--wait", "--new"}}};
 
 Arguments parse(const std::vector<std::string>& raw)
 {
@@ -205,9 +213,16 @@ void expectPositional(const Arguments& arguments, size_t count, const char* what
     }
 }
 
+/// A value from the server, as it may be printed: control characters escaped (forTerminal).
 std::string text(const utility::string_t& value)
 {
-    return utility::conversions::to_utf8string(value);
+    return forTerminal(utility::conversions::to_utf8string(value));
+}
+
+/// A JSON value as it may be printed.
+std::string jsonText(const web::json::value& value)
+{
+    return jsonForTerminal(utility::conversions::to_utf8string(value.serialize()));
 }
 
 /// "1500 input (1024 cached), 500 output (300 reasoning), 2000 total"
@@ -346,7 +361,7 @@ int report(const BatchRun& run, const Arguments& arguments, std::ostream& out)
 {
     if (arguments.json)
     {
-        out << summaryJson(run).serialize() << std::endl;
+        out << jsonText(summaryJson(run)) << std::endl;
     }
     else
     {
@@ -354,7 +369,7 @@ int report(const BatchRun& run, const Arguments& arguments, std::ostream& out)
             << " succeeded, " << run.failed.size() << " failed, " << run.missing.size() << " missing";
         if (!run.outputFile.empty())
         {
-            out << " (output: " << run.outputFile << ")";
+            out << " (output: " << forTerminal(run.outputFile) << ")";
         }
         out << std::endl;
         if (const auto& usage = run.batch->getUsage())
@@ -431,7 +446,7 @@ int verifyWebhook(const Arguments& arguments, std::ostream& out, const Environme
     }
     if (arguments.json)
     {
-        out << event.json.serialize() << std::endl;
+        out << jsonText(event.json) << std::endl;
         return OK;
     }
     out << "verified " << text(event.type.empty() ? _XPLATSTR("event") : event.type) << " " << text(event.webhookId);
@@ -446,10 +461,11 @@ int verifyWebhook(const Arguments& arguments, std::ostream& out, const Environme
 class Commands
 {
 public:
-    Commands(const Arguments& arguments, std::ostream& out, const Environment& environment,
+    Commands(const Arguments& arguments, std::ostream& out, std::ostream& err, const Environment& environment,
              std::shared_ptr<api::ApiClient> client)
         : m_Arguments(arguments)
         , m_Out(out)
+        , m_Err(err)
         , m_Environment(environment)
         , m_Client(std::move(client))
     {
@@ -492,7 +508,7 @@ private:
 
     int printBatch(const model::Batch& batch)
     {
-        m_Out << (m_Arguments.json ? text(batch.toJson().serialize()) + "\n" : describe(batch)) << std::flush;
+        m_Out << (m_Arguments.json ? jsonText(batch.toJson()) + "\n" : describe(batch)) << std::flush;
         return OK;
     }
 
@@ -532,7 +548,7 @@ private:
             {
                 data.push_back(batch->toJson());
             }
-            m_Out << web::json::value::array(data).serialize() << std::endl;
+            m_Out << jsonText(web::json::value::array(data)) << std::endl;
             return OK;
         }
         for (const auto& batch : batches)
@@ -546,13 +562,27 @@ private:
         return OK;
     }
 
-    int submit()
+    /// -o DIR (default .), created with its parents when it does not exist.
+    std::string outputDirectory() const
     {
-        expectPositional(m_Arguments, 1, "one request FILE");
+        const std::string directory = flag(m_Arguments, "--output", ".");
+        std::error_code error;
+        std::filesystem::create_directories(directory, error);
+        if (error || !std::filesystem::is_directory(directory))
+        {
+            throw CliError{FAILURE,
+                           "cannot create the output directory '" + directory
+                               + "': " + (error ? error.message() : "a file of that name is in the way")};
+        }
+        return directory;
+    }
+
+    /// The job submit's flags describe; refuses a flag the API would refuse (USAGE), before any upload.
+    RunOptions runOptions() const
+    {
         RunOptions options;
         options.requestFile = m_Arguments.positional[0];
         options.endpoint = flag(m_Arguments, "--endpoint");
-        options.outputDirectory = flag(m_Arguments, "--output", ".");
         if (options.endpoint.empty())
         {
             throw CliError{USAGE, "submit needs --endpoint (e.g. --endpoint /v1/chat/completions)"};
@@ -580,62 +610,71 @@ private:
         }
         try
         {
-            BatchRunner::batchRequest(options, _XPLATSTR("file-not-yet-uploaded")); // the spec's limits, first
+            BatchRunner::checkOptions(options); // the spec's limits: metadata, expiry
         }
-        catch (const model::ModelValidationException& invalid)
+        catch (const std::invalid_argument& invalid)
         {
             throw CliError{USAGE, invalid.what()};
         }
+        return options;
+    }
+
+    /// Every check runs before the upload (BatchRunner::submit checks the file: its lines, and that it has
+    /// some), so a refused submit leaves nothing on the server.
+    int submit()
+    {
+        expectPositional(m_Arguments, 1, "one request FILE");
+        RunOptions options = runOptions();
         if (!std::filesystem::is_regular_file(options.requestFile))
         {
             throw CliError{INVALID_INPUT, "cannot read the request file '" + options.requestFile + "'"};
         }
-        const RequestFileCheck check = checkRequestFile(options.requestFile, options.endpoint);
-        if (!check.problems.empty())
+        const bool waiting = m_Arguments.flags.count("--wait") > 0;
+        if (waiting)
         {
-            throw CliError{INVALID_INPUT,
-                           options.requestFile + ": " + check.problems.front().toString()
-                               + (check.problems.size() > 1
-                                      ? " (and " + std::to_string(check.problems.size() - 1) + " more)"
-                                      : "")};
+            options.outputDirectory = outputDirectory();
         }
-        if (m_Arguments.flags.count("--wait"))
+        // The same job gets the same tag, so running this again after an interruption finds the batch
+        // instead of uploading and creating a second one; --new still tags it, so a later rerun finds the
+        // newest.
+        options.runTag = BatchRunner::jobTag(options);
+        options.resumeTagged = m_Arguments.flags.count("--new") == 0;
+        const BatchRunner runner(m_Client);
+        const Submission submission = runner.submit(options).get();
+        if (!waiting)
         {
-            if (!std::filesystem::is_directory(options.outputDirectory))
-            {
-                throw CliError{USAGE, "the output directory '" + options.outputDirectory + "' does not exist"};
-            }
-            Progress progress(m_Out, m_Environment.stdoutIsTerminal, m_Arguments.json);
-            options.wait = waitOptions(progress);
-            const BatchRun run = BatchRunner(m_Client).run(options).get();
-            progress.finish();
-            return report(run, m_Arguments, m_Out);
+            return m_Arguments.json ? printBatch(*submission.batch) : (announce(submission, m_Out), OK);
         }
-        const auto uploaded =
-            api::FilesApi(m_Client)
-                .createFile(model::HttpContent::fromFile(options.requestFile, _XPLATSTR("application/jsonl")),
-                            _XPLATSTR("batch"))
-                .get();
-        const auto batch =
-            BatchRunner(m_Client)
-                .createOnce(BatchRunner::batchRequest(options, uploaded->getId()), BatchRunner::newTag(), 3)
-                .get();
-        if (m_Arguments.json)
+        // The id before the first wait, flushed: a wait interrupted by Ctrl-C leaves it on the screen.
+        // With --json, standard output stays one JSON document.
+        announce(submission, m_Arguments.json ? m_Err : m_Out);
+        Progress progress(m_Out, m_Environment.stdoutIsTerminal, m_Arguments.json);
+        options.wait = waitOptions(progress);
+        const BatchRun run = runner.finish(submission, options).get();
+        progress.finish();
+        return report(run, m_Arguments, m_Out);
+    }
+
+    /// "<id> submitted: N requests, validating", or the batch an earlier submit of the same job made.
+    void announce(const Submission& submission, std::ostream& to) const
+    {
+        const model::Batch& batch = *submission.batch;
+        to << (&to == &m_Err ? "openai-batch: " : "") << text(batch.getId());
+        if (submission.resumed)
         {
-            return printBatch(*batch);
+            to << " found: submitted earlier with the same file and options, now " << text(batch.getStatusString())
+               << " (--new creates another)" << std::endl;
         }
-        m_Out << text(batch->getId()) << " submitted: " << check.customIds.size() << " requests, "
-              << text(batch->getStatusString()) << std::endl;
-        return OK;
+        else
+        {
+            to << " submitted: " << submission.requestIds.size() << " requests, " << text(batch.getStatusString())
+               << std::endl;
+        }
     }
 
     int results()
     {
-        const std::string directory = flag(m_Arguments, "--output", ".");
-        if (!std::filesystem::is_directory(directory))
-        {
-            throw CliError{USAGE, "the output directory '" + directory + "' does not exist"};
-        }
+        const std::string directory = outputDirectory();
         const api::FilesApi files(m_Client);
         const auto batch = api::BatchApi(m_Client).retrieveBatch(id()).get();
         if (!isTerminal(*batch))
@@ -643,11 +682,13 @@ private:
             throw CliError{
                 FAILURE, text(batch->getId()) + " is still " + text(batch->getStatusString()) + ": wait for it first"};
         }
-        const std::string base = directory + "/" + text(batch->getId());
-        const std::string input = base + "_input.jsonl";
+        // Named by the id the server sent, which resultFilePath refuses unless it is a plain file name.
+        const std::string input = resultFilePath(directory, batch->getId(), "_input.jsonl");
+        const std::string output =
+            batch->outputFileIdIsSet() ? resultFilePath(directory, batch->getId(), "_output.jsonl") : "";
+        const std::string errors =
+            batch->errorFileIdIsSet() ? resultFilePath(directory, batch->getId(), "_error.jsonl") : "";
         files.downloadFileTo(batch->getInputFileId(), input).get();
-        const std::string output = batch->outputFileIdIsSet() ? base + "_output.jsonl" : "";
-        const std::string errors = batch->errorFileIdIsSet() ? base + "_error.jsonl" : "";
         if (!output.empty())
         {
             files.downloadFileTo(batch->getOutputFileId(), output).get();
@@ -656,7 +697,8 @@ private:
         {
             files.downloadFileTo(batch->getErrorFileId(), errors).get();
         }
-        const RequestFileCheck requests = checkRequestFile(input, text(batch->getEndpoint()));
+        const RequestFileCheck requests =
+            checkRequestFile(input, utility::conversions::to_utf8string(batch->getEndpoint()));
         BatchRun run = matchResults(requests.customIds, output, errors);
         run.batch = batch;
         return report(run, m_Arguments, m_Out);
@@ -664,13 +706,18 @@ private:
 
     const Arguments& m_Arguments;
     std::ostream& m_Out;
+    std::ostream& m_Err;
     const Environment& m_Environment;
     std::shared_ptr<api::ApiClient> m_Client;
 };
 
 } // namespace
 
-int runCli(const std::vector<std::string>& words, std::ostream& out, std::ostream& err, const Environment& environment)
+namespace {
+
+/// The command with its streams already filtered; returns the exit code.
+int runFiltered(const std::vector<std::string>& words, std::ostream& out, std::ostream& err,
+                const Environment& environment, const std::optional<std::string>& key)
 {
     std::string baseUrl;
     try
@@ -691,7 +738,6 @@ int runCli(const std::vector<std::string>& words, std::ostream& out, std::ostrea
             return verifyWebhook(arguments, out, environment);
         }
         auto configuration = std::make_shared<api::ApiConfiguration>();
-        const auto key = environment.variable("OPENAI_API_KEY");
         if (!key)
         {
             throw CliError{USAGE, "no API key: set OPENAI_API_KEY"};
@@ -699,7 +745,8 @@ int runCli(const std::vector<std::string>& words, std::ostream& out, std::ostrea
         configuration->setApiKey(utility::conversions::to_string_t(*key));
         baseUrl = !arguments.baseUrl.empty()
             ? arguments.baseUrl
-            : environment.variable("OPENAI_BASE_URL").value_or(text(configuration->getBaseUrl()));
+            : environment.variable("OPENAI_BASE_URL")
+                  .value_or(utility::conversions::to_utf8string(configuration->getBaseUrl()));
         configuration->setBaseUrl(utility::conversions::to_string_t(baseUrl));
         if (const auto organization = environment.variable("OPENAI_ORG_ID"))
         {
@@ -717,33 +764,50 @@ int runCli(const std::vector<std::string>& words, std::ostream& out, std::ostrea
         {
             throw CliError{USAGE, invalid.what()};
         }
-        return Commands(arguments, out, environment, std::make_shared<api::ApiClient>(configuration)).run();
+        return Commands(arguments, out, err, environment, std::make_shared<api::ApiClient>(configuration)).run();
     }
+    // Each failure is one line: whatever a message carries from the server or a file is escaped.
     catch (const CliError& error)
     {
-        err << "openai-batch: " << error.message << std::endl;
+        err << "openai-batch: " << forTerminal(error.message) << std::endl;
         return error.code;
     }
     catch (const api::ApiConnectionException& error)
     {
-        err << "openai-batch: cannot reach " << baseUrl << ": " << error.what() << std::endl;
+        err << "openai-batch: cannot reach " << forTerminal(baseUrl) << ": " << forTerminal(error.what()) << std::endl;
         return UNREACHABLE;
     }
     catch (const api::ApiException& error)
     {
-        err << "openai-batch: " << error.what() << std::endl;
+        err << "openai-batch: " << forTerminal(error.what()) << std::endl;
         return API_ERROR;
     }
     catch (const std::invalid_argument& error) // a request file or argument the API would refuse
     {
-        err << "openai-batch: " << error.what() << std::endl;
+        err << "openai-batch: " << forTerminal(error.what()) << std::endl;
         return INVALID_INPUT;
     }
     catch (const std::exception& error)
     {
-        err << "openai-batch: " << error.what() << std::endl;
+        err << "openai-batch: " << forTerminal(error.what()) << std::endl;
         return FAILURE;
     }
+}
+
+} // namespace
+
+int runCli(const std::vector<std::string>& words, std::ostream& out, std::ostream& err, const Environment& environment)
+{
+    // Everything printed passes the key filter, whatever its source: the server may echo the key anywhere.
+    const auto key = environment.variable("OPENAI_API_KEY");
+    RedactingBuffer outFilter(out.rdbuf(), key.value_or(""));
+    RedactingBuffer errFilter(err.rdbuf(), key.value_or(""));
+    std::ostream filteredOut(&outFilter);
+    std::ostream filteredErr(&errFilter);
+    const int code = runFiltered(words, filteredOut, filteredErr, environment, key);
+    filteredOut.flush();
+    filteredErr.flush();
+    return code;
 }
 
 } // namespace openai_batch::cli
