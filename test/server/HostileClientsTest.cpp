@@ -2,6 +2,7 @@
 // connections, requests that stop halfway, uploads aborted by the hundred, slow faults; and batches
 // whose requests the server cannot read, or whose input file goes away while they run. Each must cost
 // the client its request (or the batch its own run), never the server or any other batch.
+#include "Responders.h"
 #include "ServerFixture.h"
 
 #include <sys/socket.h>
@@ -291,6 +292,41 @@ TEST_F(HostileClientsTest, DeletingTheInputFileMidRunFailsThatBatchOnly)
     const auto finished = waitUntil(
         bystander, [](const model::Batch& batch) { return batch.getStatus() == model::Batch::StatusEnum::COMPLETED; });
     EXPECT_TRUE(finished);
+}
+
+TEST_F(HostileClientsTest, AFileNameThatIsNotUtf8IsStoredAsValidUtf8)
+{
+    start();
+    const std::string upload = "--XYZ\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--XYZ\r\n"
+                               "Content-Disposition: form-data; name=\"file\"; filename=\"in\xff\xc3.jsonl\"\r\n\r\n"
+                               "{}\n\r\n--XYZ--\r\n";
+    const auto answer = exchangeRaw("POST /v1/files HTTP/1.1\r\n" + AUTH
+                                    + "Content-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: "
+                                    + std::to_string(upload.size()) + "\r\n\r\n" + upload);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(answer->rfind("HTTP/1.1 200", 0), 0u) << *answer;
+    EXPECT_NE(answer->find("in\xef\xbf\xbd\xef\xbf\xbd.jsonl"), std::string::npos) << *answer;
+    const auto files = api::FilesApi(client).listFiles(boost::none, boost::none, boost::none, boost::none).get();
+    ASSERT_EQ(files->getData().size(), 1u);
+    EXPECT_EQ(utility::conversions::to_utf8string(files->getData().front()->getFilename()),
+              "in\xef\xbf\xbd\xef\xbf\xbd.jsonl");
+}
+
+TEST(ValidUtf8, KeepsWellFormedTextAndReplacesEveryBadByte)
+{
+    EXPECT_EQ(server::validUtf8("plain \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+              "plain \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    EXPECT_EQ(server::validUtf8("\xef\xbb\xbf"
+                                "bom"),
+              "\xef\xbb\xbf"
+              "bom"); // a BOM is well-formed
+    const std::string bad = "\xef\xbf\xbd";
+    EXPECT_EQ(server::validUtf8("\xff"), bad);
+    EXPECT_EQ(server::validUtf8("\xc3"), bad);                               // cut short
+    EXPECT_EQ(server::validUtf8("\xc0\xaf"), bad + bad);                     // overlong
+    EXPECT_EQ(server::validUtf8("\xed\xa0\x80"), bad + bad + bad);           // a surrogate
+    EXPECT_EQ(server::validUtf8("\xf4\x90\x80\x80"), bad + bad + bad + bad); // past U+10FFFF
+    EXPECT_EQ(server::validUtf8(std::string("a\0b", 3)), std::string("a\0b", 3));
 }
 
 } // namespace
