@@ -312,6 +312,22 @@ TEST_F(HostileClientsTest, AFileNameThatIsNotUtf8IsStoredAsValidUtf8)
               "in\xef\xbf\xbd\xef\xbf\xbd.jsonl");
 }
 
+TEST_F(HostileClientsTest, AFailedFileWithABomOrBadBytesStillGetsValidJson)
+{
+    start();
+    const std::string path = (directory / "bom.jsonl").string();
+    std::ofstream(path) << "\xef\xbb\xbf{\"custom_id\": \"a\"}\n\xff\xfe{\n";
+    const std::string id = createBatchFrom(path);
+    const auto failed =
+        waitUntil(id, [](const model::Batch& batch) { return batch.getStatus() == model::Batch::StatusEnum::FAILED; });
+    ASSERT_TRUE(failed);
+    const auto answer = exchangeRaw("GET /v1/batches/" + id + " HTTP/1.1\r\n" + AUTH + "Connection: close\r\n\r\n");
+    ASSERT_TRUE(answer.has_value());
+    const std::string body = answer->substr(answer->find("\r\n\r\n") + 4);
+    EXPECT_EQ(server::validUtf8(body), body) << body;
+    EXPECT_NE(body.find("\"line\":1}"), std::string::npos) << body;
+}
+
 TEST(ValidUtf8, KeepsWellFormedTextAndReplacesEveryBadByte)
 {
     EXPECT_EQ(server::validUtf8("plain \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
