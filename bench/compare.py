@@ -146,40 +146,39 @@ def main() -> int:
 
     print(f"\nPeak RSS of our reader: {ours['1x'][1]:.1f} MiB for the 1x file, {ours['4x'][1]:.1f} MiB for the 4x file.")
     print_model_costs(os.path.join(args.build, "bench", "model_bench"), args.model_repetitions if args.repeat > 1 else 1)
-    print_transfers(args.build, work, (10, 200) if args.repeat > 1 else (1, 4))
     servers = [("ours", os.path.join(args.build, "tools", "batch_server", "openai-batch-server"))]
     if args.baseline_server:
         servers.append(("baseline", args.baseline_server))
+    print_transfers(args.build, work, (10, 200) if args.repeat > 1 else (1, 4), servers)
     print_server_load(args.build, work, servers, 10 if args.repeat > 1 else 1, 10000 if args.repeat > 1 else 200)
     return 0
 
 
-def print_transfers(build, work, sizes):
+def print_transfers(build, work, sizes, servers):
     """Upload and download through the API layer against the local server on loopback, each size in its
-    own client process (bench/transfer.cpp), so that peak RSS is the client's alone."""
-    state = os.path.join(work, "transfer-state")
-    shutil.rmtree(state, ignore_errors=True)
-    server = subprocess.Popen([os.path.join(build, "tools", "batch_server", "openai-batch-server"), "--state-dir", state],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        line = server.stdout.readline()
-        if not line.startswith("listening on "):
-            sys.exit(f"compare.py: the local server did not start: {line}")
-        url = line.split()[-1]
-        print("\nUpload and download through FilesApi against the local server on loopback (streamed both ways; "
-              "peak RSS of the client process)\n")
-        print("| file MB | upload MB/s | download MB/s | client peak RSS MiB |")
-        print("|---:|---:|---:|---:|")
-        for megabytes in sizes:
-            _, fields = run([os.path.join(build, "bench", "transfer"), url, str(megabytes), work],
-                            env=dict(os.environ, OPENAI_API_KEY="sk-bench"))
-            upload, download, rss = float(fields[0]), float(fields[1]), int(fields[2]) / 1024.0
-            print(f"| {megabytes} | {megabytes / upload:.0f} | {megabytes / download:.0f} | {rss:.1f} |")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        server.stdout.close()
-        shutil.rmtree(state, ignore_errors=True)
+    own client process (bench/transfer.cpp), so that peak RSS is the client's alone; then the server's
+    own peak RSS, each server on a fresh state directory."""
+    print("\nUpload and download through FilesApi against the local server on loopback (streamed both ways; "
+          "peak RSS of the client process, then of the server after all sizes)\n")
+    print("| server | file MB | upload MB/s | download MB/s | client peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|")
+    peaks = {}
+    for name, binary in servers:
+        server = Server(binary, os.path.join(work, f"transfer-state-{name}"))
+        try:
+            url = f"http://127.0.0.1:{server.port}/v1"
+            for megabytes in sizes:
+                _, fields = run([os.path.join(build, "bench", "transfer"), url, str(megabytes), work],
+                                env=dict(os.environ, OPENAI_API_KEY="sk-bench"))
+                upload, download, rss = float(fields[0]), float(fields[1]), int(fields[2]) / 1024.0
+                print(f"| {name} | {megabytes} | {megabytes / upload:.0f} | {megabytes / download:.0f} | {rss:.1f} |")
+            peaks[name] = server.peak_rss_mib()
+        finally:
+            server.stop()
+    print("\n| server | server peak RSS MiB after the largest file |")
+    print("|---|---:|")
+    for name, peak in peaks.items():
+        print(f"| {name} | {peak:.1f} |")
 
 
 class Server:
@@ -203,6 +202,10 @@ class Server:
         if response.status != 200:
             sys.exit(f"compare.py: {method} {path}: {response.status} {data[:200]!r}")
         return json.loads(data)
+
+    def peak_rss_mib(self):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            return int(next(line for line in status if line.startswith("VmHWM")).split()[1]) / 1024.0
 
     def cpu_seconds(self):
         with open(f"/proc/{self.process.pid}/stat") as stat:
@@ -229,9 +232,9 @@ def upload_batch_input(server):
 
 
 def print_server_load(build, work, servers, seconds, stored):
-    """Each server, on its own fresh state: 50 clients on keep-alive connections for `seconds` (GET of one
-    batch, then POST of new batches), then `stored` batches in store: the CPU it uses idle and the latency
-    of GET /batches?limit=1."""
+    """Each server, on a fresh state directory: 50 clients on keep-alive connections for `seconds` (GET of
+    one batch, then POST of new batches); then, on another fresh state directory, `stored` batches
+    created and finished: the CPU the server uses idle and the latency of GET /batches?limit=1."""
     load = os.path.join(build, "bench", "server_load")
     print(f"\nThe local server under load (bench/server_load.cpp: 50 clients, each on a keep-alive connection, "
           f"{seconds} s per row), then idle with {stored:,} batches stored\n")
@@ -241,48 +244,47 @@ def print_server_load(build, work, servers, seconds, stored):
     for name, binary in servers:
         server = Server(binary, os.path.join(work, f"load-state-{name}"))
         try:
-            input_file = upload_batch_input(server)
-            batch = server.call("POST", "/v1/batches", json.dumps(
-                {"input_file_id": input_file, "endpoint": "/v1/chat/completions", "completion_window": "24h"}),
-                {"Content-Type": "application/json"})["id"]
-            create = json.dumps({"input_file_id": input_file, "endpoint": "/v1/chat/completions",
+            create = json.dumps({"input_file_id": upload_batch_input(server), "endpoint": "/v1/chat/completions",
                                  "completion_window": "24h"})
-            for task, args in (("GET /batches/{id}", [f"/v1/batches/{batch}"]),
-                               ("POST /batches", ["/v1/batches", create])):
+            batch = server.call("POST", "/v1/batches", create, {"Content-Type": "application/json"})["id"]
+            for task, args in (("GET /batches/{id}", [f"/v1/batches/{batch}"]), ("POST /batches", ["/v1/batches", create])):
                 _, fields = run([load, str(server.port), str(seconds), "50"] + args)
                 _, errors, rate, p50, p99 = fields[:5]
                 print(f"| {name} | {task} | {float(rate):,.0f} | {float(p50):.2f} | {float(p99):.2f} | {errors} |")
-            count = 0
-            after = None
-            while True:
-                page = server.call("GET", "/v1/batches?limit=100" + (f"&after={after}" if after else ""))
-                count += len(page["data"])
-                if not page["has_more"]:
-                    break
-                after = page["last_id"]
-            for _ in range(max(0, stored - count)):
-                server.call("POST", "/v1/batches", create, {"Content-Type": "application/json"})
-            deadline = time.monotonic() + 600
-            while server.call("GET", "/v1/batches?limit=1")["data"][0]["status"] not in ("completed", "failed"):
-                if time.monotonic() > deadline:
-                    sys.exit(f"compare.py: {name}: the stored batches did not finish in 10 minutes")
-                time.sleep(0.5)
-            time.sleep(1)
-            before = server.cpu_seconds()
-            time.sleep(5)
-            cpu = (server.cpu_seconds() - before) / 5 * 100
-            latencies = []
-            for _ in range(50):
-                start = time.perf_counter()
-                server.call("GET", "/v1/batches?limit=1")
-                latencies.append((time.perf_counter() - start) * 1000)
-            idle[name] = (max(count, stored), cpu, statistics.median(latencies))
         finally:
             server.stop()
+        idle[name] = idle_with(binary, os.path.join(work, f"idle-state-{name}"), stored)
     print("\n| server | batches stored | idle CPU % of a core | GET /batches?limit=1 median ms |")
     print("|---|---:|---:|---:|")
-    for name, (count, cpu, latency) in idle.items():
-        print(f"| {name} | {count:,} | {cpu:.1f} | {latency:.2f} |")
+    for name, (cpu, latency) in idle.items():
+        print(f"| {name} | {stored:,} | {cpu:.1f} | {latency:.2f} |")
+
+
+def idle_with(binary, state, stored):
+    """(idle CPU % of a core over 5 s, median ms of GET /batches?limit=1) once `stored` batches have ended."""
+    server = Server(binary, state)
+    try:
+        create = json.dumps({"input_file_id": upload_batch_input(server), "endpoint": "/v1/chat/completions",
+                             "completion_window": "24h"})
+        for _ in range(stored):
+            server.call("POST", "/v1/batches", create, {"Content-Type": "application/json"})
+        deadline = time.monotonic() + 900
+        while server.call("GET", "/v1/batches?limit=1")["data"][0]["status"] not in ("completed", "failed"):
+            if time.monotonic() > deadline:
+                sys.exit(f"compare.py: {binary}: {stored} batches did not finish in 15 minutes")
+            time.sleep(0.5)
+        time.sleep(1)
+        before = server.cpu_seconds()
+        time.sleep(5)
+        cpu = (server.cpu_seconds() - before) / 5 * 100
+        latencies = []
+        for _ in range(50):
+            started = time.perf_counter()
+            server.call("GET", "/v1/batches?limit=1")
+            latencies.append((time.perf_counter() - started) * 1000)
+        return cpu, statistics.median(latencies)
+    finally:
+        server.stop()
 
 
 def print_model_costs(program, repeat):

@@ -256,7 +256,16 @@ void RequestFileWriter::finish()
 RequestFileCheck checkRequestFile(const std::string& path, const std::string& endpoint, RequestFileLimits limits)
 {
     RequestFileCheck check;
-    auto& problems = check.problems;
+    const auto report = [&check](LineProblem problem) {
+        if (check.problems.size() < RequestFileCheck::maxListedProblems)
+        {
+            check.problems.push_back(std::move(problem));
+        }
+        else
+        {
+            ++check.unlistedProblems;
+        }
+    };
     LineReader lines(path);
     RequestChecker checker(endpoint, limits);
     std::string_view line;
@@ -264,7 +273,7 @@ RequestFileCheck checkRequestFile(const std::string& path, const std::string& en
     {
         if (isBlank(line))
         {
-            problems.push_back(LineProblem{lines.lineNumber(), "blank line"});
+            report(LineProblem{lines.lineNumber(), "blank line"});
             continue;
         }
         try
@@ -273,7 +282,7 @@ RequestFileCheck checkRequestFile(const std::string& path, const std::string& en
             if (auto problem =
                     checker.admit(fields.customId, fields.method, fields.url, line.size() + 1, lines.lineNumber()))
             {
-                problems.push_back(LineProblem{lines.lineNumber(), std::move(*problem)});
+                report(LineProblem{lines.lineNumber(), std::move(*problem)});
             }
             else
             {
@@ -282,7 +291,7 @@ RequestFileCheck checkRequestFile(const std::string& path, const std::string& en
         }
         catch (const std::exception& malformed)
         {
-            problems.push_back(LineProblem{lines.lineNumber(), malformed.what()});
+            report(LineProblem{lines.lineNumber(), malformed.what()});
         }
     }
     return check;

@@ -95,7 +95,11 @@ private:
 /// What checkRequestFile found.
 struct RequestFileCheck
 {
-    std::vector<LineProblem> problems;  ///< every problem the API would find, with its line number
+    /// The problems listed at most: a file of a million bad lines must not take a million messages.
+    static constexpr size_t maxListedProblems = 1000;
+
+    std::vector<LineProblem> problems;  ///< the problems the API would find, with their line numbers (the first 1000)
+    uint64_t unlistedProblems = 0;      ///< the problems found beyond those
     std::vector<std::string> customIds; ///< the admitted requests' ids, in file order
 };
 

@@ -198,6 +198,101 @@ TEST_F(HostileClientsTest, UploadsAbortedByTheHundredLeaveNothingAndTheServerAns
         api::FilesApi(client).listFiles(boost::none, boost::none, boost::none, boost::none).get()->getData().empty());
 }
 
+TEST_F(HostileClientsTest, AChunkHeaderThatNeverEndsIsRefusedInBoundedMemory)
+{
+    start();
+    const int fd = connectRaw();
+    const std::string answer = sendAndRead(
+        fd, "POST /v1/batches HTTP/1.1\r\n" + AUTH + "Transfer-Encoding: chunked\r\n\r\n1;" + std::string(300000, 'a'));
+    ::close(fd);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer.substr(0, 200);
+    EXPECT_TRUE(answersWithin(milliseconds(1000)));
+}
+
+TEST_F(HostileClientsTest, ABodyTrickledInJustUnderTheTimeoutIsDroppedAtTheMinimumRate)
+{
+    server::ServerOptions options = defaultOptions();
+    options.http.readTimeout = milliseconds(300);
+    startWith(options);
+    const int fd = connectRaw();
+    const std::string head = "POST /v1/batches HTTP/1.1\r\n" + AUTH + "Content-Length: 1000\r\n\r\n";
+    ::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+    const auto start = Clock::now();
+    bool open = true;
+    // One byte every 150 ms: each pause is within the timeout, the rate far below 16 KiB/s.
+    for (int i = 0; i < 40 && open; ++i)
+    {
+        std::this_thread::sleep_for(milliseconds(150));
+        open = ::send(fd, "{", 1, MSG_NOSIGNAL) == 1;
+    }
+    ::close(fd);
+    EXPECT_FALSE(open) << "still reading a trickle after " << (Clock::now() - start).count() / 1000000 << " ms";
+    EXPECT_LT(Clock::now() - start, milliseconds(3000));
+}
+
+TEST_F(HostileClientsTest, AnUploadOfTooManyPartsIsMalformed)
+{
+    start();
+    std::string upload;
+    for (int i = 0; i < 100; ++i)
+    {
+        upload += "--XYZ\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n";
+    }
+    upload += "--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\n{}\n\r\n--XYZ--\r\n";
+    const auto answer = exchangeRaw("POST /v1/files HTTP/1.1\r\n" + AUTH
+                                    + "Content-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: "
+                                    + std::to_string(upload.size()) + "\r\n\r\n" + upload);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(answer->rfind("HTTP/1.1 400", 0), 0u) << *answer;
+    EXPECT_NE(answer->find("malformed"), std::string::npos) << *answer;
+}
+
+TEST_F(HostileClientsTest, MetadataThatWouldNotBeValidUtf8IsRefused)
+{
+    start();
+    const std::string file = utility::conversions::to_utf8string(
+        api::FilesApi(client)
+            .createFile(model::HttpContent::fromFile(requestFile("/v1/chat/completions", 1)),
+                        utility::string_t("batch"))
+            .get()
+            ->getId());
+    const std::string body = R"({"input_file_id": ")" + file
+        + R"(", "endpoint": "/v1/chat/completions", "completion_window": "24h", "metadata": {"k": "\ud800"}})";
+    const auto answer = exchangeRaw("POST /v1/batches HTTP/1.1\r\n" + AUTH + "Content-Type: application/json\r\n"
+                                    + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    ASSERT_TRUE(answer.has_value());
+    EXPECT_EQ(answer->rfind("HTTP/1.1 400", 0), 0u) << *answer;
+}
+
+TEST_F(HostileClientsTest, AFileOfAMillionProblemsFailsItsBatchWithTheFirstHundredListed)
+{
+    start();
+    const std::string path = (directory / "blank.jsonl").string();
+    std::ofstream(path) << std::string(1000000, '\n');
+    const auto failed = waitUntil(createBatchFrom(path), [](const model::Batch& batch) {
+        return batch.getStatus() == model::Batch::StatusEnum::FAILED;
+    });
+    ASSERT_TRUE(failed && failed->getErrors());
+    const auto& errors = failed->getErrors()->getData();
+    ASSERT_EQ(errors.size(), 101u);
+    EXPECT_EQ(utility::conversions::to_utf8string(errors.back()->getMessage()), "and 999900 more problems");
+}
+
+TEST_F(HostileClientsTest, ASecondServerOnTheSameStateDirectoryIsRefused)
+{
+    start();
+    try
+    {
+        server::LocalBatchServer second(defaultOptions());
+        FAIL() << "a second server started on " << directory / "state";
+    }
+    catch (const std::runtime_error& refused)
+    {
+        EXPECT_NE(std::string(refused.what()).find("in use by another server"), std::string::npos) << refused.what();
+    }
+    EXPECT_TRUE(answersWithin(milliseconds(1000)));
+}
+
 TEST_F(HostileClientsTest, AnUploadLeftOverFromACrashIsSweptAtStart)
 {
     std::filesystem::create_directories(directory / "state" / "uploads");

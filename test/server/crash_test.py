@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -38,6 +39,10 @@ class Server:
         if not line.startswith("listening on "):
             raise RuntimeError(f"the server did not start: {line}{self.process.stdout.read()}")
         self.port = int(line.split(":")[-1].split("/")[0])
+        # What the server says later is kept (and shown if a test fails): a full pipe would block it.
+        self.said = []
+        self.reader = threading.Thread(target=lambda: self.said.extend(self.process.stdout), daemon=True)
+        self.reader.start()
 
     def call(self, method, path, body=None, headers=None):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -66,11 +71,16 @@ class Server:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=30)
+        self.reader.join(timeout=5)
         self.process.stdout.close()
+        self.process.stdout.close()
+        if self.said:
+            print("".join(self.said), file=sys.stderr, end="")
 
     def kill(self):
         self.process.kill()
         self.process.wait(timeout=30)
+        self.reader.join(timeout=5)
         self.process.stdout.close()
 
 

@@ -64,7 +64,7 @@ uint64_t append(const std::string& path, const std::string& text, uint64_t valid
         out << text;
         if (!out.flush())
         {
-            throw std::runtime_error("cannot write " + path);
+            throw StorageError("cannot write " + path);
         }
     }
     BatchState::savePoint(); // written, not yet durable, not yet counted
@@ -75,6 +75,9 @@ uint64_t append(const std::string& path, const std::string& text, uint64_t valid
 /// The largest number of requests one step runs, so that one large batch cannot keep others waiting
 /// and a step's lines stay small in memory.
 constexpr size_t REQUESTS_PER_STEP = 1000;
+
+/// The problems of an input file a failed batch lists in errors.data (the record holds them all).
+constexpr size_t MAX_LISTED_PROBLEMS = 100;
 
 /// A request line the check admitted, as far as the server can read it: its custom_id always, its
 /// body when cpprestsdk can hold it (not, for example, nested deeper than its parser goes, or with a
@@ -308,11 +311,27 @@ std::optional<int64_t> BatchProcessor::step(const std::string& batchId)
         const auto batch = m_State.batch(batchId);
         return batch && !isTerminal(batch->at("status").as_string()) ? advance(*batch) : std::nullopt;
     }
+    catch (const StorageError& error)
+    {
+        return retryLater(batchId, error);
+    }
+    catch (const fs::filesystem_error& error)
+    {
+        return retryLater(batchId, error);
+    }
     catch (const std::exception& error)
     {
         fail(batchId, error.what());
         return std::nullopt;
     }
+}
+
+int64_t BatchProcessor::retryLater(const std::string& batchId, const std::exception& error)
+{
+    // The disk or the system, not the batch (a full disk, no descriptors left): try again in a while,
+    // as a restart would, instead of failing a batch that did nothing wrong.
+    std::fprintf(stderr, "openai-batch-server: batch %s: %s; trying again in 1 s\n", batchId.c_str(), error.what());
+    return m_Now() + 1000;
 }
 
 void BatchProcessor::fail(const std::string& batchId, const std::string& reason)
@@ -441,11 +460,21 @@ void BatchProcessor::validate(value& batch, RunProgress& progress)
     const auto check = workflow::checkRequestFile(inputPath, batch.at("endpoint").as_string());
     if (!check.problems.empty() || check.customIds.empty())
     {
+        // The first problems, as the API lists them; a count of the rest keeps the record small.
         std::vector<value> errors;
         for (const auto& problem : check.problems)
         {
+            if (errors.size() == MAX_LISTED_PROBLEMS)
+            {
+                break;
+            }
             errors.push_back(batchError("invalid_request", validUtf8(problem.message),
                                         value::number(static_cast<uint64_t>(problem.lineNumber))));
+        }
+        const uint64_t unlisted = check.problems.size() - errors.size() + check.unlistedProblems;
+        if (unlisted > 0)
+        {
+            errors.push_back(batchError("invalid_request", "and " + std::to_string(unlisted) + " more problems"));
         }
         if (errors.empty())
         {

@@ -77,6 +77,7 @@ private:
     std::optional<int64_t> step(const std::string& batchId);
     std::optional<int64_t> advance(web::json::value batch);
     void fail(const std::string& batchId, const std::string& reason);
+    int64_t retryLater(const std::string& batchId, const std::exception& error);
     void validate(web::json::value& batch, RunProgress& progress);
     void run(web::json::value& batch, RunProgress& progress, size_t upTo);
     void expire(web::json::value& batch, RunProgress& progress);

@@ -1,6 +1,7 @@
 #include "BatchState.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -24,9 +25,9 @@ namespace {
 
 using web::json::value;
 
-std::runtime_error systemError(const std::string& what, const std::string& path)
+StorageError systemError(const std::string& what, const std::string& path)
 {
-    return std::runtime_error(what + " " + path + ": " + std::strerror(errno));
+    return StorageError(what + " " + path + ": " + std::strerror(errno));
 }
 
 value readJson(const fs::path& path)
@@ -157,7 +158,33 @@ BatchState::BatchState(std::string directory)
 {
     fs::create_directories(fs::path(m_Directory) / "files");
     fs::create_directories(fs::path(m_Directory) / "batches");
-    load();
+    // Two servers on one directory would both append to the same output files.
+    const std::string lock = (fs::path(m_Directory) / "LOCK").string();
+    m_Lock = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (m_Lock < 0 || ::flock(m_Lock, LOCK_EX | LOCK_NB) != 0)
+    {
+        const std::string reason = std::strerror(errno);
+        if (m_Lock >= 0)
+        {
+            ::close(m_Lock);
+        }
+        throw std::runtime_error("the state directory " + m_Directory + " is in use by another server (" + lock + ": "
+                                 + reason + ")");
+    }
+    try
+    {
+        load();
+    }
+    catch (...)
+    {
+        ::close(m_Lock);
+        throw;
+    }
+}
+
+BatchState::~BatchState()
+{
+    ::close(m_Lock); // releases the lock
 }
 
 void BatchState::load()
@@ -177,6 +204,14 @@ void BatchState::load()
         if (entry.path().extension() == ".json")
         {
             m_Files.put(readJson(entry.path()));
+        }
+    }
+    for (const auto& entry : fs::directory_iterator(fs::path(m_Directory) / "files"))
+    {
+        const std::string id = entry.path().stem().string();
+        if (entry.path().extension() == ".data" && !m_Files.byId.count(id))
+        {
+            fs::remove(entry.path()); // content stored by an upload a crash cut off before its object
         }
     }
     for (const auto& entry : fs::directory_iterator(fs::path(m_Directory) / "batches"))

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,14 @@ struct RunProgress
     std::string errorPath;  ///< partial error lines
 };
 
+/// A failure of the disk or the system (a full disk, no descriptors left), not of the data: the work
+/// that met it can be tried again later.
+class StorageError : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
 /// One page of a list, newest or oldest first.
 struct Page
 {
@@ -48,8 +57,12 @@ struct Page
 class BatchState
 {
 public:
-    /// Loads the directory; a file that cannot be read is named in the std::runtime_error thrown.
+    /// Locks and loads the directory; a file that cannot be read is named in the std::runtime_error
+    /// thrown, and so is a directory another server holds.
     explicit BatchState(std::string directory);
+    ~BatchState();
+    BatchState(const BatchState&) = delete;
+    BatchState& operator=(const BatchState&) = delete;
 
     const std::string& directory() const { return m_Directory; }
 
@@ -101,6 +114,7 @@ private:
     RunProgress progressFrom(const std::string& batchId, const web::json::value& record) const;
 
     std::string m_Directory;
+    int m_Lock = -1; ///< the descriptor of state/LOCK, held (flock) while this object lives
     mutable std::mutex m_Mutex;
     Collection m_Files;
     Collection m_Batches;

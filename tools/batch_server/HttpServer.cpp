@@ -34,6 +34,9 @@ constexpr int WORKER_THREADS = 4;
 /// How long, and how much, a closing connection reads of what its client still sends.
 constexpr std::chrono::milliseconds LINGER(2000);
 constexpr size_t LINGER_BYTES = 4 << 20;
+/// The slowest a body or a reply may move, on average, once its first timeout has passed (bytes/s).
+constexpr uint64_t MIN_TRANSFER_RATE = 16 * 1024;
+using Clock = std::chrono::steady_clock;
 
 /// A file that is removed when the last owner lets go of it, whatever path the request took.
 class TemporaryFile
@@ -101,6 +104,9 @@ public:
     Session(tcp::socket socket, HttpServer::Shared* shared)
         : m_Stream(std::move(socket))
         , m_Shared(shared)
+        // Bounds what the parser may hold at once: without it, a chunk-size line or a trailer that never
+        // ends would grow the buffer for as long as the client sends.
+        , m_Buffer(shared->limits.headerBytes + 65536)
     {
         ++m_Shared->connections;
     }
@@ -154,7 +160,7 @@ private:
 
     void onHead(beast::error_code error)
     {
-        if (error == http::error::header_limit)
+        if (error == http::error::header_limit || error == http::error::buffer_overflow)
         {
             return write(errorReply(431, "The request's headers are too large."));
         }
@@ -194,6 +200,7 @@ private:
 
     void readBodyToMemory(uint64_t limit)
     {
+        startTransfer();
         m_Memory.emplace(std::move(*m_Head));
         m_Memory->body_limit(limit);
         readBody(*m_Memory);
@@ -201,6 +208,7 @@ private:
 
     void readBodyToFile(uint64_t limit)
     {
+        startTransfer();
         m_Upload = std::make_shared<TemporaryFile>(
             (fs::path(m_Shared->uploadDirectory) / ("upload-" + std::to_string(++m_Shared->uploads) + ".tmp"))
                 .string());
@@ -215,19 +223,34 @@ private:
         readBody(*m_File);
     }
 
-    /// Reads the body a piece at a time, so that the read timeout is a limit on a pause, not on the whole.
+    /// When the next read or write must end: a pause of at most the timeout, and no later than the
+    /// transfer's start plus the timeout plus what has moved at the minimum rate.
+    Clock::time_point paced(std::chrono::milliseconds timeout) const
+    {
+        const auto allowed =
+            m_TransferStart + timeout + std::chrono::milliseconds(m_Transferred * 1000 / MIN_TRANSFER_RATE);
+        return std::min(Clock::now() + timeout, allowed);
+    }
+
+    /// Reads the body a piece at a time, so that the read timeout is a limit on a pause, not on the
+    /// whole; and at the minimum rate, so that a byte every few seconds cannot hold a connection for good.
     template <typename Parser> void readBody(Parser& parser)
     {
         if (parser.is_done())
         {
             return bodyRead(parser);
         }
-        m_Stream.expires_after(m_Shared->limits.readTimeout);
+        m_Stream.expires_at(paced(m_Shared->limits.readTimeout));
         http::async_read_some(
-            m_Stream, m_Buffer, parser, [self = shared_from_this(), &parser](beast::error_code error, size_t) {
+            m_Stream, m_Buffer, parser, [self = shared_from_this(), &parser](beast::error_code error, size_t read) {
+                self->m_Transferred += read;
                 if (error == http::error::body_limit)
                 {
                     return self->write(errorReply(413, "The request body is too large."));
+                }
+                if (error == http::error::buffer_overflow)
+                {
+                    return self->write(errorReply(400, "A chunk header or trailer is too long."));
                 }
                 if (error == http::error::partial_message || error == net::error::eof
                     || error == http::error::end_of_stream)
@@ -319,8 +342,15 @@ private:
     }
 
     /// Writes a piece at a time, so that the write timeout is a limit on a pause in the client's reading.
+    void startTransfer()
+    {
+        m_TransferStart = Clock::now();
+        m_Transferred = 0;
+    }
+
     template <typename Response> void send(std::shared_ptr<Response> response)
     {
+        startTransfer();
         auto serializer = std::make_shared<http::response_serializer<typename Response::body_type>>(*response);
         sendSome(std::move(response), std::move(serializer));
     }
@@ -328,20 +358,22 @@ private:
     template <typename Response, typename Serializer>
     void sendSome(std::shared_ptr<Response> response, std::shared_ptr<Serializer> serializer)
     {
-        m_Stream.expires_after(m_Shared->limits.writeTimeout);
-        http::async_write_some(m_Stream, *serializer,
-                               [self = shared_from_this(), response, serializer](beast::error_code error, size_t) {
-                                   if (error)
-                                   {
-                                       return self->shut();
-                                   }
-                                   if (!serializer->is_done())
-                                   {
-                                       return self->sendSome(response, serializer);
-                                   }
-                                   ++self->m_Served;
-                                   response->keep_alive() ? self->readHead() : self->shut();
-                               });
+        m_Stream.expires_at(paced(m_Shared->limits.writeTimeout));
+        http::async_write_some(
+            m_Stream, *serializer,
+            [self = shared_from_this(), response, serializer](beast::error_code error, size_t written) {
+                self->m_Transferred += written;
+                if (error)
+                {
+                    return self->shut();
+                }
+                if (!serializer->is_done())
+                {
+                    return self->sendSome(response, serializer);
+                }
+                ++self->m_Served;
+                response->keep_alive() ? self->readHead() : self->shut();
+            });
     }
 
     /// The status line, the headers and half the body, then a broken connection: what a client sees
@@ -403,6 +435,8 @@ private:
     std::shared_ptr<TemporaryFile> m_Upload;
     uint64_t m_Served = 0;
     bool m_KeepAlive = false;
+    Clock::time_point m_TransferStart;
+    uint64_t m_Transferred = 0; ///< bytes of the body being read, or of the reply being written
 };
 
 /// What a connection over the limit gets, without anything of it being read.
@@ -435,16 +469,21 @@ void HttpServer::Shared::accept()
         {
             return;
         }
-        if (!error)
+        if (error)
         {
-            if (connections >= limits.maxConnections)
-            {
-                refuse(std::move(socket));
-            }
-            else
-            {
-                std::make_shared<Session>(std::move(socket), this)->start();
-            }
+            // Out of descriptors (EMFILE) or memory: accepting again at once would fail again at once,
+            // a thread spinning. Wait a moment for connections to close.
+            auto pause = std::make_shared<net::steady_timer>(io, std::chrono::milliseconds(100));
+            pause->async_wait([this, pause](beast::error_code) { accept(); });
+            return;
+        }
+        if (connections >= limits.maxConnections)
+        {
+            refuse(std::move(socket));
+        }
+        else
+        {
+            std::make_shared<Session>(std::move(socket), this)->start();
         }
         accept();
     });

@@ -98,8 +98,12 @@ std::optional<int64_t> expiryOf(const std::optional<std::string>& anchor, const 
 /// The purposes an upload may have (batch_output is the server's own, for result files).
 const char* const UPLOAD_PURPOSES[] = {"assistants", "batch", "fine-tune", "vision", "user_data", "evals"};
 
-/// Offsets of every occurrence of needle in the file, read 1 MiB at a time.
-std::vector<uint64_t> findAll(const std::string& path, const std::string& needle)
+/// The parts an upload may have: the file and a few form fields. More is not an upload of this API, and
+/// bounds the work a hostile body can ask for.
+constexpr size_t MAX_PARTS = 16;
+
+/// Offsets of the occurrences of needle in the file (at most `most` of them), read 1 MiB at a time.
+std::vector<uint64_t> findAll(const std::string& path, const std::string& needle, size_t most)
 {
     std::vector<uint64_t> found;
     std::ifstream in(path, std::ios::binary);
@@ -114,6 +118,10 @@ std::vector<uint64_t> findAll(const std::string& path, const std::string& needle
             if (found.empty() || found.back() != windowStart + at)
             {
                 found.push_back(windowStart + at);
+            }
+            if (found.size() == most)
+            {
+                return found;
             }
         }
         // Keep a tail that could hold the start of a needle split across chunks.
@@ -134,6 +142,7 @@ std::string readRange(const std::string& path, uint64_t offset, size_t length)
     return text;
 }
 
+/// Copies length bytes at offset of `from` to a new file `to`; throws std::runtime_error if any is missing.
 void copyRange(const std::string& from, uint64_t offset, uint64_t length, const std::string& to)
 {
     std::ifstream in(from, std::ios::binary);
@@ -145,6 +154,12 @@ void copyRange(const std::string& from, uint64_t offset, uint64_t length, const 
         in.read(chunk.data(), static_cast<std::streamsize>(std::min<uint64_t>(length, chunk.size())));
         out.write(chunk.data(), in.gcount());
         length -= static_cast<uint64_t>(in.gcount());
+    }
+    if (length > 0 || !out.flush())
+    {
+        out.close();
+        fs::remove(to);
+        throw std::runtime_error("cannot store the upload (is the disk full?)");
     }
 }
 
@@ -178,7 +193,13 @@ std::vector<Part> parseMultipart(const std::string& path, const std::string& bou
         return parts;
     }
     std::vector<uint64_t> delimiters{0};
-    for (uint64_t at : findAll(path, "\r\n--" + boundary))
+    // One more than a valid body can have: finding it marks the body as malformed.
+    const auto found = findAll(path, "\r\n--" + boundary, MAX_PARTS + 1);
+    if (found.size() > MAX_PARTS)
+    {
+        return parts;
+    }
+    for (uint64_t at : found)
     {
         delimiters.push_back(at + 2);
     }
@@ -309,13 +330,14 @@ LocalBatchServer::LocalBatchServer(ServerOptions options)
     , m_Processor(m_State, m_Options.pacing, nowMs, endListener(m_Webhooks.get()))
     , m_Faults(m_Options.faults, m_Options.faultSeed)
 {
-    m_Processor.start();
     m_Http = std::make_unique<HttpServer>(
         m_Options.port, (fs::path(m_Options.stateDirectory) / "uploads").string(), m_Options.http,
         HttpHandlers{[this](const HttpHead& head) { return admit(head); },
                      [this](std::shared_ptr<const HttpRequest> request, Respond respond) {
                          serve(std::move(request), std::move(respond));
                      }});
+    // Only once the port is ours: a server that cannot listen must not touch the batches.
+    m_Processor.start();
 }
 
 LocalBatchServer::~LocalBatchServer() = default;
@@ -580,6 +602,13 @@ void LocalBatchServer::createBatch(const Exchange& exchange)
     if (!input)
     {
         return exchange.fail(400, "The request body is " + problem + ".");
+    }
+    // What is stored (the metadata) is served to every later reader: it must be valid UTF-8, and a lone
+    // surrogate escape (\ud800) would not be once decoded.
+    const std::string decoded = input->serialize();
+    if (validUtf8(decoded) != decoded)
+    {
+        return exchange.fail(400, "The request body is not valid UTF-8 (or escapes a lone surrogate).");
     }
     createBatchFrom(exchange, *input);
 }

@@ -225,10 +225,11 @@ EndpointReply response(const value& body, const std::string& customId)
 web::json::value errorBody(const std::string& message, const std::string& type, const std::string& param,
                            const std::string& code)
 {
+    // Messages and params quote what a client sent (a path segment, a field name): keep the JSON valid.
     value error = value::object(true);
-    error["message"] = value::string(message);
+    error["message"] = value::string(validUtf8(message));
     error["type"] = value::string(type);
-    error["param"] = param.empty() ? value::null() : value::string(param);
+    error["param"] = param.empty() ? value::null() : value::string(validUtf8(param));
     error["code"] = code.empty() ? value::null() : value::string(code);
     value body = value::object(true);
     body["error"] = error;
