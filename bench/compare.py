@@ -10,8 +10,11 @@ the process's wall time (best of --repeat runs); peak RSS is the VmHWM each proc
 /proc/self/status as it ends (rusage would count the forking Python parent's pages too). The 4x file
 shows whether memory grows with the file.
 
-Then the models against cpprestsdk's own JSON (build/bench/model_bench, Google Benchmark), and uploads and
-downloads through FilesApi against the local server (build/bench/transfer; 10 MB and 200 MB).
+Then the models against cpprestsdk's own JSON (build/bench/model_bench, Google Benchmark), uploads and
+downloads through FilesApi against the local server (build/bench/transfer; 10 MB and 200 MB), and the
+local server under load (build/bench/server_load: 50 keep-alive clients; requests/s, p50, p99) and idle
+with 10,000 batches stored (CPU, GET /batches?limit=1). --baseline-server BINARY loads another server
+binary in the same run, for a before-and-after comparison.
 """
 import argparse
 import http.client
