@@ -115,6 +115,7 @@ int main(int argc, char** argv)
     std::mutex mutex;
     Tally all;
     std::vector<std::thread> threads;
+    threads.reserve(static_cast<size_t>(clients));
     const auto start = Clock::now();
     for (int i = 0; i < clients; ++i)
     {
@@ -132,9 +133,10 @@ int main(int argc, char** argv)
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     std::sort(all.latenciesMs.begin(), all.latenciesMs.end());
     const auto percentile = [&](double share) {
-        return all.latenciesMs.empty() ? 0.0
-                                       : all.latenciesMs[std::min(all.latenciesMs.size() - 1,
-                                                                  static_cast<size_t>(share * all.latenciesMs.size()))];
+        return all.latenciesMs.empty()
+            ? 0.0
+            : all.latenciesMs[std::min(all.latenciesMs.size() - 1,
+                                       static_cast<size_t>(share * static_cast<double>(all.latenciesMs.size())))];
     };
     std::printf("%zu %llu %.1f %.3f %.3f\n", all.latenciesMs.size(), static_cast<unsigned long long>(all.errors),
                 static_cast<double>(all.latenciesMs.size()) / elapsed, percentile(0.50), percentile(0.99));

@@ -147,6 +147,7 @@ TEST_F(HostileClientsTest, ConnectionsOverTheLimitGet503AndTheRestAreServed)
     options.http.maxConnections = 4;
     startWith(options);
     std::vector<int> idle;
+    idle.reserve(4);
     for (int i = 0; i < 4; ++i)
     {
         idle.push_back(connectRaw());
@@ -307,6 +308,7 @@ TEST_F(HostileClientsTest, SlowFaultsHoldNoThread)
     // 40 slow requests at once: a server that slept on its threads would take ten rounds of its four
     // workers; on timers, they all wait together.
     std::vector<std::thread> clients;
+    clients.reserve(40);
     std::atomic<int> answered{0};
     const auto start = Clock::now();
     for (int i = 0; i < 40; ++i)

@@ -35,7 +35,7 @@ constexpr int WORKER_THREADS = 4;
 constexpr std::chrono::milliseconds LINGER(2000);
 constexpr size_t LINGER_BYTES = 4 << 20;
 /// The slowest a body or a reply may move, on average, once its first timeout has passed (bytes/s).
-constexpr uint64_t MIN_TRANSFER_RATE = 16 * 1024;
+constexpr uint64_t MIN_TRANSFER_RATE = uint64_t{16} * 1024;
 using Clock = std::chrono::steady_clock;
 
 /// A file that is removed when the last owner lets go of it, whatever path the request took.
@@ -275,7 +275,6 @@ private:
         }
         else
         {
-            beast::error_code ignored;
             parser.get().body().close(); // all of it on disk before anyone reads it
             request->bodyFile = m_Upload->path();
         }

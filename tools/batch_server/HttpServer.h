@@ -29,7 +29,7 @@ namespace openai_batch::server {
 
 struct HttpLimits
 {
-    size_t headerBytes = 64 * 1024; ///< request line and headers together
+    size_t headerBytes = size_t{64} * 1024; ///< request line and headers together
     size_t maxConnections = 512;
     std::chrono::milliseconds readTimeout{30000}; ///< longest wait for more of a request already begun
     std::chrono::milliseconds idleTimeout{60000}; ///< longest wait for the next request on a connection

@@ -44,8 +44,8 @@ struct ServerOptions
     uint64_t faultSeed = 1;
     WebhookDelivery webhooks; ///< where batch events go (an empty URL: nowhere)
     HttpLimits http;
-    uint64_t maxFileBytes = 512 * 1000 * 1000; ///< the largest file an upload may hold (the API's limit)
-    uint64_t maxJsonBodyBytes = 1 << 20;       ///< the largest JSON request body
+    uint64_t maxFileBytes = uint64_t{512} * 1000 * 1000; ///< the largest file an upload may hold (the API's limit)
+    uint64_t maxJsonBodyBytes = 1 << 20;                 ///< the largest JSON request body
 };
 
 class LocalBatchServer

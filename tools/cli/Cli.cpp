@@ -565,7 +565,7 @@ private:
     /// -o DIR (default .), created with its parents when it does not exist.
     std::string outputDirectory() const
     {
-        const std::string directory = flag(m_Arguments, "--output", ".");
+        std::string directory = flag(m_Arguments, "--output", ".");
         std::error_code error;
         std::filesystem::create_directories(directory, error);
         if (error || !std::filesystem::is_directory(directory))

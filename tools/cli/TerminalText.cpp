@@ -68,17 +68,12 @@ std::string forTerminal(const std::string& text)
     {
         const auto c = static_cast<unsigned char>(text[at]);
         const size_t length = utf8Length(text, at);
-        if (length == 0)
-        {
-            shown += hexEscape("\\x%02x", c);
-            at += 1;
-        }
-        else if (c == '\n' || c == '\r' || c == '\t')
+        if (length != 0 && (c == '\n' || c == '\r' || c == '\t'))
         {
             shown += c == '\n' ? "\\n" : c == '\r' ? "\\r" : "\\t";
             at += 1;
         }
-        else if (c < 0x20 || c == 0x7F)
+        else if (length == 0 || c < 0x20 || c == 0x7F) // a byte that is not UTF-8, or a control character
         {
             shown += hexEscape("\\x%02x", c);
             at += 1;
