@@ -108,6 +108,9 @@ public:
         // ends would grow the buffer for as long as the client sends.
         , m_Buffer(shared->limits.headerBytes + 65536)
     {
+        // Reads fill the capacity the buffer already has (Beast's read_size): left to grow from the
+        // size of a request head, it would read a 200 MB upload some 540 bytes at a time.
+        m_Buffer.reserve(65536);
         ++m_Shared->connections;
     }
     ~Session()
