@@ -234,6 +234,12 @@ def upload_batch_input(server):
                        {"Content-Type": f"multipart/form-data; boundary={boundary}"})["id"]
 
 
+def create_batch_body(server):
+    """The body of a POST /batches of one chat request, uploaded to server."""
+    return json.dumps({"input_file_id": upload_batch_input(server), "endpoint": "/v1/chat/completions",
+                       "completion_window": "24h"})
+
+
 def print_server_load(build, work, servers, seconds, stored):
     """Each server, on a fresh state directory: 50 clients on keep-alive connections for `seconds` (GET of
     one batch, then POST of new batches); then, on another fresh state directory, `stored` batches
@@ -247,8 +253,7 @@ def print_server_load(build, work, servers, seconds, stored):
     for name, binary in servers:
         server = Server(binary, os.path.join(work, f"load-state-{name}"))
         try:
-            create = json.dumps({"input_file_id": upload_batch_input(server), "endpoint": "/v1/chat/completions",
-                                 "completion_window": "24h"})
+            create = create_batch_body(server)
             batch = server.call("POST", "/v1/batches", create, {"Content-Type": "application/json"})["id"]
             for task, args in (("GET /batches/{id}", [f"/v1/batches/{batch}"]), ("POST /batches", ["/v1/batches", create])):
                 _, fields = run([load, str(server.port), str(seconds), "50"] + args)
@@ -267,8 +272,7 @@ def idle_with(binary, state, stored):
     """(idle CPU % of a core over 5 s, median ms of GET /batches?limit=1) once `stored` batches have ended."""
     server = Server(binary, state)
     try:
-        create = json.dumps({"input_file_id": upload_batch_input(server), "endpoint": "/v1/chat/completions",
-                             "completion_window": "24h"})
+        create = create_batch_body(server)
         for _ in range(stored):
             server.call("POST", "/v1/batches", create, {"Content-Type": "application/json"})
         deadline = time.monotonic() + 900
