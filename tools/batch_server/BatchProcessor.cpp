@@ -308,8 +308,8 @@ std::optional<int64_t> BatchProcessor::step(const std::string& batchId)
     std::lock_guard<std::mutex> lock(m_StepMutex);
     try
     {
-        const auto batch = m_State.batch(batchId);
-        return batch && !isTerminal(batch->at("status").as_string()) ? advance(*batch) : std::nullopt;
+        auto batch = m_State.batch(batchId);
+        return batch && !isTerminal(batch->at("status").as_string()) ? advance(std::move(*batch)) : std::nullopt;
     }
     catch (const StorageError& error)
     {

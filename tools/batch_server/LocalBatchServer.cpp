@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -230,6 +229,12 @@ std::vector<Part> parseMultipart(const std::string& path, const std::string& bou
     return parts;
 }
 
+/// A request target without its query: "/v1/files?purpose=batch" -> "/v1/files".
+std::string pathOf(boost::beast::string_view target)
+{
+    return std::string(target.substr(0, target.find('?')));
+}
+
 std::map<std::string, std::string> queryOf(const std::string& target)
 {
     std::map<std::string, std::string> query;
@@ -290,10 +295,9 @@ std::string parameter(const std::map<std::string, std::string>& query, const cha
 
 } // namespace
 
-const std::string Exchange::path() const
+std::string Exchange::path() const
 {
-    const std::string target(request->head.target());
-    return target.substr(0, target.find('?'));
+    return pathOf(request->head.target());
 }
 
 void Exchange::reply(HttpReply reply) const
@@ -373,8 +377,7 @@ Admission LocalBatchServer::admit(const HttpHead& head)
         admission.refusal = std::move(refusal);
         return admission;
     }
-    const std::string target(head.target());
-    const bool upload = head.method() == http::verb::post && target.substr(0, target.find('?')) == "/v1/files";
+    const bool upload = head.method() == http::verb::post && pathOf(head.target()) == "/v1/files";
     admission.bodyToFile = upload;
     // The multipart framing around the file and the form fields is small; 1 MiB covers it.
     admission.bodyLimit = upload ? m_Options.maxFileBytes + (1 << 20) : m_Options.maxJsonBodyBytes;

@@ -27,7 +27,7 @@ struct Exchange
     bool drop = false;                 ///< carry the request out, then cut the reply off halfway
     std::function<void()> beforeReply; ///< work that must be done before the client hears back
 
-    const std::string path() const;
+    std::string path() const; ///< the request target without its query
     void send(unsigned status, const web::json::value& body) const;
     void fail(unsigned status, const std::string& message, const std::string& param = "",
               const std::string& code = "") const;
