@@ -3,11 +3,10 @@
 #include "workflow/Pagination.h"
 #include "workflow/RequestFileWriter.h"
 #include "workflow/ResultFileReader.h"
+#include "workflow/Sha256.h"
 
 #include "api/BatchApi.h"
 #include "api/FilesApi.h"
-
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <fstream>
@@ -115,14 +114,6 @@ std::vector<std::string> checkRequests(const RunOptions& options)
         throw std::invalid_argument("the request file '" + options.requestFile + "' has no requests");
     }
     return std::move(check.customIds);
-}
-
-/// Feeds SHA-256 one field of the job, length first, so that no two different jobs give the same input.
-void hashField(EVP_MD_CTX* context, const std::string& field)
-{
-    const std::string length = std::to_string(field.size()) + ":";
-    EVP_DigestUpdate(context, length.data(), length.size());
-    EVP_DigestUpdate(context, field.data(), field.size());
 }
 
 bool isFileNameCharacter(char c)
@@ -297,39 +288,27 @@ void BatchRunner::checkOptions(const RunOptions& options)
 
 utility::string_t BatchRunner::jobTag(const RunOptions& options)
 {
-    std::ifstream file(options.requestFile, std::ios::binary);
-    if (!file)
+    Sha256 digest;
+    digest.updateField("openai-batch job 1");
+    digest.updateField(options.endpoint);
+    digest.updateField(options.completionWindow);
+    for (const auto& [key, value] : options.metadata) // a std::map: the same order every time
+    {
+        digest.updateField(utility::conversions::to_utf8string(key));
+        digest.updateField(utility::conversions::to_utf8string(value));
+    }
+    digest.updateField(options.outputExpiresAfter
+                           ? utility::conversions::to_utf8string(options.outputExpiresAfter->toJson().serialize())
+                           : std::string());
+    try
+    {
+        digest.updateFile(options.requestFile);
+    }
+    catch (const std::runtime_error&)
     {
         throw std::invalid_argument("cannot read the request file '" + options.requestFile + "'");
     }
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr);
-    hashField(context.get(), "openai-batch job 1");
-    hashField(context.get(), options.endpoint);
-    hashField(context.get(), options.completionWindow);
-    for (const auto& [key, value] : options.metadata) // a std::map: the same order every time
-    {
-        hashField(context.get(), utility::conversions::to_utf8string(key));
-        hashField(context.get(), utility::conversions::to_utf8string(value));
-    }
-    hashField(context.get(),
-              options.outputExpiresAfter
-                  ? utility::conversions::to_utf8string(options.outputExpiresAfter->toJson().serialize())
-                  : std::string());
-    std::vector<char> buffer(1 << 16);
-    while (file.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || file.gcount() > 0)
-    {
-        EVP_DigestUpdate(context.get(), buffer.data(), static_cast<size_t>(file.gcount()));
-    }
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    EVP_DigestFinal_ex(context.get(), digest, &size);
-    std::ostringstream text;
-    for (unsigned int i = 0; i < 16; ++i) // 128 bits, as newTag()
-    {
-        text << std::hex << std::setw(2) << std::setfill('0') << static_cast<int>(digest[i]);
-    }
-    return utility::conversions::to_string_t(text.str());
+    return utility::conversions::to_string_t(digest.hex(16)); // 128 bits, as newTag()
 }
 
 pplx::task<Submission> BatchRunner::submit(RunOptions options) const

@@ -33,8 +33,9 @@ bool changed(const model::Batch* before, const model::Batch& now)
         || !sameCounts(before->getRequestCounts(), now.getRequestCounts());
 }
 
-/// options.sleep, ended early when the wait is cancelled.
-pplx::task<void> pause(const WaitOptions& options, std::chrono::milliseconds delay)
+} // namespace
+
+pplx::task<void> pausePolling(const WaitOptions& options, std::chrono::milliseconds delay)
 {
     pplx::task<void> slept = options.sleep(delay);
     if (!options.cancellation.is_cancelable())
@@ -49,9 +50,7 @@ pplx::task<void> pause(const WaitOptions& options, std::chrono::milliseconds del
     });
 }
 
-/// Whether a failed poll says nothing about the batch: the server or the way to it had a bad moment
-/// (no answer, a reset, a timeout, 408, 409, 429, 5xx). The batch goes on regardless, so the wait does too.
-bool isTransient(std::exception_ptr failure)
+bool isTransientFailure(std::exception_ptr failure)
 {
     try
     {
@@ -75,6 +74,8 @@ bool isTransient(std::exception_ptr failure)
     }
 }
 
+namespace {
+
 std::chrono::milliseconds elapsed(const WaitState& state)
 {
     return std::chrono::duration_cast<std::chrono::milliseconds>(state.options.now() - state.started);
@@ -93,7 +94,7 @@ pplx::task<std::shared_ptr<model::Batch>> pollLater(const std::shared_ptr<WaitSt
     const auto next = std::chrono::milliseconds(
         static_cast<int64_t>(static_cast<double>(state->interval.count()) * state->options.backoff));
     state->interval = std::min(std::max(next, state->interval), state->options.maxInterval);
-    return pause(state->options, delay).then([state] { return poll(state); });
+    return pausePolling(state->options, delay).then([state] { return poll(state); });
 }
 
 bool timedOut(const WaitState& state)
@@ -140,7 +141,7 @@ pplx::task<std::shared_ptr<model::Batch>> poll(std::shared_ptr<WaitState> state)
             // A transient failure is polled through, with the same backoff, until the timeout; then the
             // wait ends with that failure, which says more than "still in_progress" would.
             const auto failure = std::current_exception();
-            if (!isTransient(failure) || timedOut(*state))
+            if (!isTransientFailure(failure) || timedOut(*state))
             {
                 return pplx::task_from_exception<std::shared_ptr<model::Batch>>(failure);
             }
@@ -165,8 +166,7 @@ bool isTerminal(const model::Batch& batch)
         || status == Status::CANCELLED;
 }
 
-pplx::task<std::shared_ptr<model::Batch>> waitForBatch(const api::BatchApi& api, const utility::string_t& batchId,
-                                                       WaitOptions options)
+WaitOptions withRealClock(WaitOptions options)
 {
     if (!options.sleep)
     {
@@ -179,6 +179,13 @@ pplx::task<std::shared_ptr<model::Batch>> waitForBatch(const api::BatchApi& api,
     {
         options.now = [] { return Clock::now(); };
     }
+    return options;
+}
+
+pplx::task<std::shared_ptr<model::Batch>> waitForBatch(const api::BatchApi& api, const utility::string_t& batchId,
+                                                       WaitOptions options)
+{
+    options = withRealClock(std::move(options));
     if (batchId.empty())
     {
         return pplx::task_from_exception<std::shared_ptr<model::Batch>>(

@@ -44,6 +44,16 @@ private:
     std::shared_ptr<model::Batch> m_LastSeen;
 };
 
+/// Whether a failed call says nothing about the batch: the server or the way to it had a bad moment (no
+/// answer, a reset, a timeout, 408, 409, 429, 5xx), so calling again later is right.
+bool isTransientFailure(std::exception_ptr failure);
+
+/// options with a real sleep (a timer the cancellation stops) and the steady clock where they are unset.
+WaitOptions withRealClock(WaitOptions options);
+
+/// options.sleep(delay) (set it, or use withRealClock), ended early when options.cancellation fires.
+pplx::task<void> pausePolling(const WaitOptions& options, std::chrono::milliseconds delay);
+
 /// completed, failed, expired or cancelled: the batch will not change again.
 bool isTerminal(const model::Batch& batch);
 

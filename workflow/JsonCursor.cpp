@@ -141,6 +141,18 @@ void JsonCursor::enterObject()
     enter();
 }
 
+void JsonCursor::enterArray()
+{
+    skipWhitespace();
+    if (m_Position >= m_Text.size() || m_Text[m_Position] != '[')
+    {
+        fail(m_Position < m_Text.size() ? std::string("expected an array, got ") + jsonKindName(peek())
+                                        : std::string("unexpected end of JSON"));
+    }
+    ++m_Position;
+    enter();
+}
+
 JsonKind JsonCursor::peek()
 {
     skipWhitespace();

@@ -79,6 +79,22 @@ public:
         } while (consumeSeparator('}'));
         leave();
     }
+    /// Reads an array: onElement(*this) is called for each element and must read it.
+    template <typename OnElement> void readArray(OnElement&& onElement)
+    {
+        enterArray();
+        if (consumeIf(']'))
+        {
+            leave();
+            return;
+        }
+        do
+        {
+            onElement(*this);
+        } while (consumeSeparator(']'));
+        leave();
+    }
+
     /// Like readObject, but a document that is valid JSON of another kind is refused with
     /// std::invalid_argument("expected a JSON object, got array"), broken JSON with its syntax error, and
     /// a key that appears twice with 'duplicate key "custom_id"': parsers disagree on which one counts.
@@ -119,6 +135,7 @@ private:
     bool consumeSeparator(char close);
     void expect(char c);
     void enterObject();
+    void enterArray();
     void enter();
     void leave() { --m_Depth; }
     std::string_view readKey();

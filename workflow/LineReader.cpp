@@ -31,6 +31,7 @@ LineReader::LineReader(std::istream& stream)
 
 bool LineReader::fillBuffer()
 {
+    m_Consumed += m_End; // the whole buffer was read: fillBuffer runs only when m_Begin == m_End
     m_Stream.read(m_Buffer.data(), static_cast<std::streamsize>(m_Buffer.size()));
     m_Begin = 0;
     m_End = static_cast<size_t>(m_Stream.gcount());
@@ -47,6 +48,7 @@ bool LineReader::next(std::string_view& line)
     // assembled in m_Line.
     m_Line.clear();
     bool assembling = false;
+    m_LineOffset = m_Consumed + m_Begin;
     while (true)
     {
         if (m_Begin == m_End && !fillBuffer())

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <fstream>
 #include <istream>
 #include <memory>
@@ -27,6 +28,8 @@ public:
     bool next(std::string_view& line);
     /// Lines read so far.
     size_t lineNumber() const { return m_LineNumber; }
+    /// Where the last line read starts, in bytes from the start of the input.
+    uint64_t lineOffset() const { return m_LineOffset; }
 
 private:
     bool fillBuffer();
@@ -38,6 +41,8 @@ private:
     size_t m_End = 0;
     std::string m_Line;
     size_t m_LineNumber = 0;
+    uint64_t m_LineOffset = 0;
+    uint64_t m_Consumed = 0; ///< bytes of the input before m_Buffer[m_Begin]
 };
 
 /// Whether a line holds nothing but spaces and tabs.

@@ -5,17 +5,6 @@
 
 namespace openai_batch::workflow {
 
-namespace {
-
-/// The parts of a request line the API checks.
-struct RequestFields
-{
-    std::string customId;
-    std::string method;
-    std::string url;
-    bool hasBody = false;
-};
-
 RequestFields readRequestLine(std::string_view line)
 {
     RequestFields fields;
@@ -28,6 +17,7 @@ RequestFields readRequestLine(std::string_view line)
         }
         return member.readString();
     };
+    bool hasBody = false;
     cursor.readTopLevelObject([&](std::string_view key, JsonCursor& member) {
         if (key == "custom_id")
         {
@@ -48,7 +38,8 @@ RequestFields readRequestLine(std::string_view line)
             {
                 throw std::invalid_argument(std::string("/body: expected object, got ") + jsonKindName(body.kind));
             }
-            fields.hasBody = true;
+            fields.body = body.text;
+            hasBody = true;
         }
         else
         {
@@ -57,7 +48,7 @@ RequestFields readRequestLine(std::string_view line)
     });
     for (const auto& [present, name] :
          {std::pair{!fields.customId.empty(), "custom_id"}, std::pair{!fields.method.empty(), "method"},
-          std::pair{!fields.url.empty(), "url"}, std::pair{fields.hasBody, "body"}})
+          std::pair{!fields.url.empty(), "url"}, std::pair{hasBody, "body"}})
     {
         if (!present)
         {
@@ -66,8 +57,6 @@ RequestFields readRequestLine(std::string_view line)
     }
     return fields;
 }
-
-} // namespace
 
 void appendJsonString(std::string& out, std::string_view text)
 {
@@ -112,8 +101,8 @@ RequestChecker::RequestChecker(std::string endpoint, RequestFileLimits limits)
 {
 }
 
-std::optional<std::string> RequestChecker::admit(const std::string& customId, std::string_view method,
-                                                 std::string_view url, uint64_t lineBytes, size_t lineNumber)
+std::optional<std::string> RequestChecker::checkFields(const std::string& customId, std::string_view method,
+                                                       std::string_view url, const std::string& endpoint)
 {
     if (customId.empty())
     {
@@ -123,9 +112,19 @@ std::optional<std::string> RequestChecker::admit(const std::string& customId, st
     {
         return "method must be POST, not '" + std::string(method) + "'";
     }
-    if (url != m_Endpoint)
+    if (url != endpoint)
     {
-        return "url '" + std::string(url) + "' is not the batch's endpoint '" + m_Endpoint + "'";
+        return "url '" + std::string(url) + "' is not the batch's endpoint '" + endpoint + "'";
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> RequestChecker::admit(const std::string& customId, std::string_view method,
+                                                 std::string_view url, uint64_t lineBytes, size_t lineNumber)
+{
+    if (auto problem = checkFields(customId, method, url, m_Endpoint))
+    {
+        return problem;
     }
     const auto earlier = m_LineOfId.find(customId);
     if (earlier != m_LineOfId.end())

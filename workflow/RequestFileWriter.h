@@ -50,6 +50,9 @@ public:
     /// reject it; a refused request is not counted.
     std::optional<std::string> admit(const std::string& customId, std::string_view method, std::string_view url,
                                      uint64_t lineBytes, size_t lineNumber);
+    /// The checks of one request on its own: a custom_id, method POST, url the endpoint.
+    static std::optional<std::string> checkFields(const std::string& customId, std::string_view method,
+                                                  std::string_view url, const std::string& endpoint);
     size_t requestCount() const { return m_Count; }
     uint64_t byteCount() const { return m_Bytes; }
     const std::string& endpoint() const { return m_Endpoint; }
@@ -105,6 +108,19 @@ struct RequestFileCheck
 
 /// Checks an existing request file for endpoint, reading it once in constant memory (plus the ids).
 RequestFileCheck checkRequestFile(const std::string& path, const std::string& endpoint, RequestFileLimits limits = {});
+
+/// The parts of a request line the API checks.
+struct RequestFields
+{
+    std::string customId;
+    std::string method;
+    std::string url;
+    std::string_view body; ///< the body object's JSON text, a view of the line
+};
+
+/// Reads one request line: a JSON object with custom_id, method and url strings and a body object, no key
+/// twice. Throws JsonSyntaxError or std::invalid_argument naming the field ("/body: expected object ...").
+RequestFields readRequestLine(std::string_view line);
 
 /// text as a JSON string literal, quotes included.
 void appendJsonString(std::string& out, std::string_view text);

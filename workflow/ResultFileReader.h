@@ -86,6 +86,8 @@ public:
     const std::vector<LineProblem>& problems() const { return m_Problems; }
     /// Lines read so far, blank ones included.
     size_t lineCount() const { return m_Lines.lineNumber(); }
+    /// Where the last line read starts, in bytes from the start of the input.
+    uint64_t lineOffset() const { return m_Lines.lineOffset(); }
 
 private:
     LineReader m_Lines;

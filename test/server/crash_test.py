@@ -3,7 +3,7 @@ with each request answered exactly once, nothing lost and nothing written twice.
 
     python3 test/server/crash_test.py BUILD_DIR [-v]
 
-Deterministic kills use the server's save-point hook (OPENAI_BATCH_SERVER_CRASH_AT=N kills the process
+Deterministic kills use the server's save-point hook (OPENAI_BATCH_CRASH_AT=N kills the process
 at its Nth durable write, before or after the write is synced); random kills are `kill -9` at random
 moments. Everything runs on 127.0.0.1, each server on a fresh state directory.
 """
@@ -30,9 +30,9 @@ class Server:
 
     def __init__(self, state, *flags, crash_at=None):
         env = dict(os.environ)
-        env.pop("OPENAI_BATCH_SERVER_CRASH_AT", None)
+        env.pop("OPENAI_BATCH_CRASH_AT", None)
         if crash_at is not None:
-            env["OPENAI_BATCH_SERVER_CRASH_AT"] = str(crash_at)
+            env["OPENAI_BATCH_CRASH_AT"] = str(crash_at)
         self.process = subprocess.Popen([SERVER, "--state-dir", state, *flags], stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True, env=env)
         line = self.process.stdout.readline()

@@ -4,6 +4,8 @@
 
 #include "api/ApiException.h"
 #include "workflow/JsonCursor.h"
+#include "workflow/LineReader.h"
+#include "workflow/RequestEstimate.h"
 #include "workflow/RequestFileWriter.h"
 
 #include <filesystem>
@@ -67,8 +69,8 @@ uint64_t append(const std::string& path, const std::string& text, uint64_t valid
             throw StorageError("cannot write " + path);
         }
     }
-    BatchState::savePoint(); // written, not yet durable, not yet counted
-    BatchState::sync(path);
+    workflow::savePoint(); // written, not yet durable, not yet counted
+    workflow::syncPath(path);
     return validBytes + text.size();
 }
 
@@ -225,9 +227,11 @@ value expiredError()
 
 } // namespace
 
-BatchProcessor::BatchProcessor(BatchState& state, Pacing pacing, std::function<int64_t()> nowMs, EndListener onEnd)
+BatchProcessor::BatchProcessor(BatchState& state, Pacing pacing, std::function<int64_t()> nowMs, EndListener onEnd,
+                               BatchFaults faults)
     : m_State(state)
     , m_Pacing(pacing)
+    , m_Faults(faults)
     , m_Now(std::move(nowMs))
     , m_OnEnd(std::move(onEnd))
 {
@@ -423,8 +427,16 @@ std::optional<int64_t> BatchProcessor::advance(value batch)
             return std::nullopt;
         }
         const int64_t total = count(batch, "total");
+        const bool expiresEarly = picked(m_Faults.expiryShare, id);
+        if (expiresEarly && handled(batch) >= total / 2)
+        {
+            expire(batch, progress);
+            return std::nullopt;
+        }
         const int64_t pace = m_Pacing.requestTime.count();
-        const int64_t due = pace == 0 ? total : std::min<int64_t>(total, (now - progress.stageStartedMs) / pace);
+        const int64_t due =
+            std::min<int64_t>(pace == 0 ? total : std::min<int64_t>(total, (now - progress.stageStartedMs) / pace),
+                              expiresEarly ? total / 2 : total);
         run(batch, progress, static_cast<size_t>(due));
         if (batch.at("status").as_string() != "in_progress")
         {
@@ -484,12 +496,73 @@ void BatchProcessor::validate(value& batch, RunProgress& progress)
         enter(batch, progress, "failed", "failed_at");
         return;
     }
+    if (const auto refusal = overTokenLimit(batch.at("id").as_string(), progress, inputPath))
+    {
+        batch["errors"] = errorList({batchError("token_limit_exceeded", *refusal)});
+        enter(batch, progress, "failed", "failed_at");
+        return;
+    }
     batch["request_counts"]["total"] = value::number(static_cast<uint64_t>(check.customIds.size()));
     if (const auto model = firstModel(inputPath))
     {
         batch["model"] = value::string(*model);
     }
     enter(batch, progress, "in_progress", "in_progress_at");
+}
+
+std::optional<std::string> BatchProcessor::overTokenLimit(const std::string& batchId, RunProgress& progress,
+                                                          const std::string& inputPath) const
+{
+    if (!m_Faults.enqueuedTokenLimit)
+    {
+        return std::nullopt;
+    }
+    std::map<std::string, uint64_t> tokens;
+    workflow::LineReader lines(inputPath);
+    std::string_view line;
+    while (lines.next(line))
+    {
+        if (!workflow::isBlank(line))
+        {
+            const auto estimate = workflow::estimateRequest(workflow::readRequestLine(line).body);
+            tokens[estimate.model] += estimate.tokens();
+        }
+    }
+    std::map<std::string, uint64_t> enqueued;
+    for (const auto& id : m_State.unfinishedBatches())
+    {
+        const auto other = m_State.batch(id);
+        const std::string status = other ? other->at("status").as_string() : "";
+        if (id != batchId && (status == "in_progress" || status == "finalizing"))
+        {
+            for (const auto& [model, count] : m_State.progress(id).enqueuedTokens)
+            {
+                enqueued[model] += count;
+            }
+        }
+    }
+    for (const auto& [model, count] : tokens)
+    {
+        if (enqueued[model] + count > *m_Faults.enqueuedTokenLimit)
+        {
+            return "Enqueued token limit reached for " + model + " in organization org-local. Limit: "
+                + std::to_string(*m_Faults.enqueuedTokenLimit) + " enqueued tokens (this batch: "
+                + std::to_string(count) + ", in progress: " + std::to_string(enqueued[model])
+                + "). Please try submitting a smaller batch or wait until your in-progress batches complete.";
+        }
+    }
+    progress.enqueuedTokens = std::move(tokens);
+    return std::nullopt;
+}
+
+bool BatchProcessor::picked(double share, const std::string& batchId, const std::string& customId) const
+{
+    if (share <= 0)
+    {
+        return false;
+    }
+    const uint64_t hash = std::hash<std::string>()(batchId + '\n' + customId + '\n' + std::to_string(m_Faults.seed));
+    return static_cast<double>(hash % 1000000) < share * 1000000;
 }
 
 void BatchProcessor::run(value& batch, RunProgress& progress, size_t upTo)
@@ -516,7 +589,12 @@ void BatchProcessor::run(value& batch, RunProgress& progress, size_t upTo)
                 continue;
             }
             const RequestLine request = readRequestLine(line);
-            const EndpointReply reply = answer(endpoint, request);
+            const EndpointReply reply =
+                picked(m_Faults.requestFailureShare, batch.at("id").as_string(), request.customId)
+                ? EndpointReply{500,
+                                errorBody("The server had an error while processing your request. Sorry about that!",
+                                          "server_error", "", "server_error")}
+                : answer(endpoint, request);
             value response = value::object(true);
             response["status_code"] = value::number(reply.status);
             response["request_id"] = value::string("req_" + batch.at("id").as_string() + "_" + std::to_string(handled));
@@ -576,7 +654,7 @@ void BatchProcessor::publishFiles(value& batch, const RunProgress& progress)
         const std::string path = m_State.filePath(id);
         fs::copy_file(partial, path, fs::copy_options::overwrite_existing);
         fs::resize_file(path, bytes);
-        BatchState::sync(path);
+        workflow::syncPath(path);
         value file = value::object(true);
         file["id"] = value::string(id);
         file["object"] = value::string("file");

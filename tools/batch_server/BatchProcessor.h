@@ -48,11 +48,29 @@ struct Pacing
     std::chrono::milliseconds completionWindow{24 * 3600 * 1000};
 };
 
+/// What a real Batch API does to a client now and then, played on purpose so that clients can be tested
+/// against it. All off by default; deterministic for a given seed.
+struct BatchFaults
+{
+    /// Per model: a batch whose estimated tokens (workflow::RequestEstimate, summed over its requests per
+    /// body.model), added to those of the batches in_progress or finalizing, exceed this fails at validation
+    /// with token_limit_exceeded, as the API's enqueued-token limit does. Unset: no limit.
+    std::optional<uint64_t> enqueuedTokenLimit;
+    /// The share (0 to 1) of requests answered with a 500 status line instead of the endpoint's answer,
+    /// chosen by a hash of the batch id and custom_id: the same request in another batch may succeed.
+    double requestFailureShare = 0;
+    /// The share (0 to 1) of batches that expire once half their requests are done, with those results
+    /// kept and the rest in the error file as batch_expired, chosen by a hash of the batch id.
+    double expiryShare = 0;
+    uint64_t seed = 1;
+};
+
 class BatchProcessor
 {
 public:
     /// nowMs: Unix time in milliseconds (tests pass their own clock).
-    BatchProcessor(BatchState& state, Pacing pacing, std::function<int64_t()> nowMs, EndListener onEnd = {});
+    BatchProcessor(BatchState& state, Pacing pacing, std::function<int64_t()> nowMs, EndListener onEnd = {},
+                   BatchFaults faults = {});
     /// Stops processing; a step under way finishes first.
     ~BatchProcessor();
     BatchProcessor(const BatchProcessor&) = delete;
@@ -79,6 +97,11 @@ private:
     void fail(const std::string& batchId, const std::string& reason);
     int64_t retryLater(const std::string& batchId, const std::exception& error);
     void validate(web::json::value& batch, RunProgress& progress);
+    /// The reason the batch's tokens do not fit under BatchFaults::enqueuedTokenLimit, if they do not.
+    std::optional<std::string> overTokenLimit(const std::string& batchId, RunProgress& progress,
+                                              const std::string& inputPath) const;
+    /// Whether BatchFaults picks this (batch, request) or this batch, at share.
+    bool picked(double share, const std::string& batchId, const std::string& customId = "") const;
     void run(web::json::value& batch, RunProgress& progress, size_t upTo);
     void expire(web::json::value& batch, RunProgress& progress);
     void publishFiles(web::json::value& batch, const RunProgress& progress);
@@ -86,6 +109,7 @@ private:
 
     BatchState& m_State;
     Pacing m_Pacing;
+    BatchFaults m_Faults;
     std::function<int64_t()> m_Now;
     EndListener m_OnEnd;
     std::mutex m_StepMutex; ///< one step or cancel at a time

@@ -25,11 +25,6 @@ namespace {
 
 using web::json::value;
 
-StorageError systemError(const std::string& what, const std::string& path)
-{
-    return StorageError(what + " " + path + ": " + std::strerror(errno));
-}
-
 value readJson(const fs::path& path)
 {
     std::ifstream in(path, std::ios::binary);
@@ -54,31 +49,6 @@ bool hasEnded(const value& batch)
 {
     const std::string status = batch.at("status").as_string();
     return status == "completed" || status == "failed" || status == "expired" || status == "cancelled";
-}
-
-/// Writes all of text to the open descriptor fd.
-void writeAll(int fd, const std::string& text, const std::string& path)
-{
-    size_t written = 0;
-    while (written < text.size())
-    {
-        const ssize_t step = ::write(fd, text.data() + written, text.size() - written);
-        if (step < 0 && errno != EINTR)
-        {
-            throw systemError("cannot write", path);
-        }
-        written += step > 0 ? static_cast<size_t>(step) : 0;
-    }
-}
-
-void syncDescriptor(int fd, const std::string& path)
-{
-    if (::fsync(fd) != 0)
-    {
-        const auto error = systemError("cannot sync", path);
-        ::close(fd);
-        throw error;
-    }
 }
 
 } // namespace
@@ -159,33 +129,11 @@ BatchState::BatchState(std::string directory)
     fs::create_directories(fs::path(m_Directory) / "files");
     fs::create_directories(fs::path(m_Directory) / "batches");
     // Two servers on one directory would both append to the same output files.
-    const std::string lock = (fs::path(m_Directory) / "LOCK").string();
-    m_Lock = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (m_Lock < 0 || ::flock(m_Lock, LOCK_EX | LOCK_NB) != 0)
-    {
-        const std::string reason = std::strerror(errno);
-        if (m_Lock >= 0)
-        {
-            ::close(m_Lock);
-        }
-        throw std::runtime_error("the state directory " + m_Directory + " is in use by another server (" + lock + ": "
-                                 + reason + ")");
-    }
-    try
-    {
-        load();
-    }
-    catch (...)
-    {
-        ::close(m_Lock);
-        throw;
-    }
+    m_Lock = std::make_unique<workflow::DirectoryLock>(m_Directory, "another server");
+    load();
 }
 
-BatchState::~BatchState()
-{
-    ::close(m_Lock); // releases the lock
-}
+BatchState::~BatchState() = default;
 
 void BatchState::load()
 {
@@ -233,58 +181,6 @@ void BatchState::load()
     m_Counter = m_Files.byId.size() + m_Batches.byId.size();
 }
 
-void BatchState::writeAtomically(const std::string& path, const std::string& text)
-{
-    const std::string temporary = path + ".tmp";
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-    {
-        throw systemError("cannot create", temporary);
-    }
-    try
-    {
-        writeAll(fd, text, temporary);
-        savePoint(); // written, not yet durable
-    }
-    catch (...)
-    {
-        ::close(fd);
-        throw;
-    }
-    syncDescriptor(fd, temporary);
-    ::close(fd);
-    if (::rename(temporary.c_str(), path.c_str()) != 0)
-    {
-        throw systemError("cannot rename " + temporary + " to", path);
-    }
-    sync(fs::path(path).parent_path().string()); // the rename itself
-    savePoint();
-}
-
-void BatchState::savePoint()
-{
-    static const uint64_t crashAt = [] {
-        const char* text = std::getenv("OPENAI_BATCH_SERVER_CRASH_AT");
-        return text ? std::strtoull(text, nullptr, 10) : 0;
-    }();
-    static std::atomic<uint64_t> passed{0};
-    if (crashAt != 0 && ++passed == crashAt)
-    {
-        ::kill(::getpid(), SIGKILL);
-    }
-}
-
-void BatchState::sync(const std::string& path)
-{
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-    {
-        throw systemError("cannot open", path);
-    }
-    syncDescriptor(fd, path);
-    ::close(fd);
-}
-
 std::string BatchState::newId(const std::string& prefix)
 {
     std::lock_guard<std::mutex> lock(m_Mutex);
@@ -304,7 +200,7 @@ std::string BatchState::filePath(const std::string& id) const
 void BatchState::putFile(const value& file)
 {
     const std::string id = file.at("id").as_string();
-    writeAtomically((fs::path(m_Directory) / "files" / (id + ".json")).string(), file.serialize());
+    workflow::writeAtomically((fs::path(m_Directory) / "files" / (id + ".json")).string(), file.serialize());
     std::lock_guard<std::mutex> lock(m_Mutex);
     m_Files.put(file);
 }
@@ -345,10 +241,16 @@ void BatchState::putBatch(const value& batch, const RunProgress& progress)
     run["output_bytes"] = value::number(progress.outputBytes);
     run["error_bytes"] = value::number(progress.errorBytes);
     run["output_expires_after"] = value::number(progress.outputExpiresAfter);
+    value tokens = value::object(true);
+    for (const auto& [model, count] : progress.enqueuedTokens)
+    {
+        tokens[model] = value::number(count);
+    }
+    run["enqueued_tokens"] = tokens;
     value record = value::object(true);
     record["batch"] = batch;
     record["run"] = run;
-    writeAtomically((fs::path(m_Directory) / "batches" / (id + ".json")).string(), record.serialize());
+    workflow::writeAtomically((fs::path(m_Directory) / "batches" / (id + ".json")).string(), record.serialize());
     std::lock_guard<std::mutex> lock(m_Mutex);
     m_Batches.put(batch);
     m_Progress[id] = progress;
@@ -401,6 +303,13 @@ RunProgress BatchState::progressFrom(const std::string& batchId, const value& re
     progress.outputBytes = number("output_bytes");
     progress.errorBytes = number("error_bytes");
     progress.outputExpiresAfter = static_cast<int64_t>(number("output_expires_after"));
+    if (record.has_object_field("enqueued_tokens"))
+    {
+        for (const auto& [model, count] : record.at("enqueued_tokens").as_object())
+        {
+            progress.enqueuedTokens[model] = count.as_number().to_uint64();
+        }
+    }
     return progress;
 }
 

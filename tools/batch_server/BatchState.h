@@ -11,11 +11,14 @@
 // neither loses a line nor writes one twice.
 #pragma once
 
+#include "workflow/DurableFile.h"
+
 #include <cpprest/json.h>
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -35,17 +38,15 @@ struct RunProgress
     /// Seconds from their creation until the output and error files expire (the batch's
     /// output_expires_after); 0 for the default of 30 days.
     int64_t outputExpiresAfter = 0;
+    /// The batch's estimated tokens per model, while it counts against an enqueued-token limit.
+    std::map<std::string, uint64_t> enqueuedTokens;
     std::string outputPath; ///< partial output lines
     std::string errorPath;  ///< partial error lines
 };
 
 /// A failure of the disk or the system (a full disk, no descriptors left), not of the data: the work
 /// that met it can be tried again later.
-class StorageError : public std::runtime_error
-{
-public:
-    using std::runtime_error::runtime_error;
-};
+using workflow::StorageError;
 
 /// One page of a list, newest or oldest first.
 struct Page
@@ -87,16 +88,6 @@ public:
     std::vector<std::string> unfinishedBatches() const;
     RunProgress progress(const std::string& batchId) const;
 
-    /// Writes text to path through a synced temporary file and a rename, then syncs the directory:
-    /// the old file or the new one survives any crash. Throws std::runtime_error when the write fails.
-    static void writeAtomically(const std::string& path, const std::string& text);
-    /// Makes what was written to path durable (fsync). Throws std::runtime_error.
-    static void sync(const std::string& path);
-    /// A save point: each write of state passes two (before it is durable, and after). For crash tests:
-    /// with OPENAI_BATCH_SERVER_CRASH_AT=N in the environment, the process kills itself (SIGKILL) at the
-    /// Nth save point, as `kill -9` would at that moment.
-    static void savePoint();
-
 private:
     /// Objects by id, with an index in creation order for paging.
     struct Collection
@@ -114,7 +105,7 @@ private:
     RunProgress progressFrom(const std::string& batchId, const web::json::value& record) const;
 
     std::string m_Directory;
-    int m_Lock = -1; ///< the descriptor of state/LOCK, held (flock) while this object lives
+    std::unique_ptr<workflow::DirectoryLock> m_Lock; ///< state/LOCK, held while this object lives
     mutable std::mutex m_Mutex;
     Collection m_Files;
     Collection m_Batches;

@@ -331,7 +331,7 @@ LocalBatchServer::LocalBatchServer(ServerOptions options)
     , m_Webhooks(m_Options.webhooks.url.empty()
                      ? nullptr
                      : std::make_unique<WebhookSender>(m_State, m_Options.webhooks, [] { return nowMs() / 1000; }))
-    , m_Processor(m_State, m_Options.pacing, nowMs, endListener(m_Webhooks.get()))
+    , m_Processor(m_State, m_Options.pacing, nowMs, endListener(m_Webhooks.get()), m_Options.batchFaults)
     , m_Faults(m_Options.faults, m_Options.faultSeed)
 {
     m_Http = std::make_unique<HttpServer>(
@@ -579,7 +579,7 @@ void LocalBatchServer::storeUpload(const Exchange& exchange, const std::string& 
     }
     const std::string id = m_State.newId("file-");
     copyRange(upload, file->dataOffset, file->dataLength, m_State.filePath(id));
-    BatchState::sync(m_State.filePath(id)); // the content is durable before the object that names it
+    workflow::syncPath(m_State.filePath(id)); // the content is durable before the object that names it
     const int64_t now = m_Processor.now() / 1000;
     value object = value::object(true);
     object["id"] = value::string(id);

@@ -41,6 +41,7 @@ struct ServerOptions
     std::string stateDirectory; ///< where files and batches live
     Pacing pacing;
     std::vector<FaultRule> faults; ///< injected before a request is served
+    BatchFaults batchFaults;       ///< token limits, failed requests and early expiry, inside batches
     uint64_t faultSeed = 1;
     WebhookDelivery webhooks; ///< where batch events go (an empty URL: nowhere)
     HttpLimits http;

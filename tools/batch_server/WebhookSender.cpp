@@ -146,7 +146,7 @@ void WebhookSender::record(const value& batch)
     value data = value::object(true);
     data["id"] = batch.at("id");
     event["data"] = data;
-    BatchState::writeAtomically(path, event.serialize());
+    workflow::writeAtomically(path, event.serialize());
 }
 
 void WebhookSender::release(const value& batch)

@@ -2,7 +2,8 @@
 //
 //   openai-batch-server [--port N] [--api-key KEY] [--state-dir DIR] [--step-ms MS] [--request-ms MS]
 //                       [--completion-window-ms MS] [--fault RULE]... [--fault-seed N]
-//                       [--webhook-url URL --webhook-secret SECRET]
+//                       [--webhook-url URL --webhook-secret SECRET] [--enqueued-token-limit N]
+//                       [--fail-requests SHARE] [--expire-batches SHARE]
 //
 // Prints "listening on http://127.0.0.1:<port>/v1" and serves until SIGINT or SIGTERM.
 #include "LocalBatchServer.h"
@@ -40,10 +41,31 @@ uint64_t number(const std::string& value)
     return std::stoull(value);
 }
 
+/// A share from 0 to 1 ("0.05"); anything else is refused.
+double share(const std::string& value)
+{
+    size_t used = 0;
+    double parsed = -1;
+    try
+    {
+        parsed = std::stod(value, &used);
+    }
+    catch (const std::exception&)
+    {
+        used = 0;
+    }
+    if (used != value.size() || !(parsed >= 0 && parsed <= 1))
+    {
+        throw std::invalid_argument("'" + value + "' is not a share from 0 to 1");
+    }
+    return parsed;
+}
+
 const char* const USAGE =
     "usage: openai-batch-server [--port N] [--api-key KEY] [--state-dir DIR] [--step-ms MS] [--request-ms MS]\n"
     "                           [--completion-window-ms MS] [--fault RULE]... [--fault-seed N]\n"
-    "                           [--webhook-url URL --webhook-secret SECRET]\n"
+    "                           [--webhook-url URL --webhook-secret SECRET] [--enqueued-token-limit N]\n"
+    "                           [--fail-requests SHARE] [--expire-batches SHARE]\n"
     "  --port N                  port on 127.0.0.1 (default 0: a free port, printed)\n"
     "  --api-key KEY             the only bearer key accepted (default: any non-empty key)\n"
     "  --state-dir DIR           where files and batches are kept (default ./batch-server-state)\n"
@@ -57,7 +79,13 @@ const char* const USAGE =
     "  --webhook-url URL         POST batch.completed, batch.failed, batch.cancelled and batch.expired events\n"
     "                            here when a batch ends (http:// on 127.0.0.1, [::1] or localhost only);\n"
     "                            a non-2xx answer is retried 3 times\n"
-    "  --webhook-secret SECRET   sign them with this secret (whsec_<base64>; default: OPENAI_WEBHOOK_SECRET)\n";
+    "  --webhook-secret SECRET   sign them with this secret (whsec_<base64>; default: OPENAI_WEBHOOK_SECRET)\n"
+    "  --enqueued-token-limit N  per model: a batch whose estimated tokens, with those of the batches in progress,\n"
+    "                            exceed N fails with token_limit_exceeded (estimated as workflow/RequestEstimate.h)\n"
+    "  --fail-requests SHARE     answer this share (0 to 1) of requests with a 500 status line, chosen by batch and\n"
+    "                            custom_id (the same request in a later batch may succeed)\n"
+    "  --expire-batches SHARE    this share (0 to 1) of batches expire when half their requests are done\n"
+    "                            (the rest go to the error file as batch_expired); --fault-seed picks them\n";
 
 } // namespace
 
@@ -113,6 +141,19 @@ int main(int argc, char** argv)
             else if (flag == "--fault-seed")
             {
                 options.faultSeed = number(value);
+                options.batchFaults.seed = options.faultSeed;
+            }
+            else if (flag == "--enqueued-token-limit")
+            {
+                options.batchFaults.enqueuedTokenLimit = number(value);
+            }
+            else if (flag == "--fail-requests")
+            {
+                options.batchFaults.requestFailureShare = share(value);
+            }
+            else if (flag == "--expire-batches")
+            {
+                options.batchFaults.expiryShare = share(value);
             }
             else if (flag == "--completion-window-ms")
             {

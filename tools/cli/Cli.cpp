@@ -5,6 +5,7 @@
 #include "api/FilesApi.h"
 #include "workflow/BatchRunner.h"
 #include "workflow/BatchWaiter.h"
+#include "workflow/Job.h"
 #include "workflow/Pagination.h"
 #include "workflow/RequestFileWriter.h"
 #include "workflow/WebhookVerifier.h"
@@ -42,6 +43,14 @@ commands:
   cancel ID       cancel a batch
   results ID [-o DIR]
                   download a finished batch's output and error files and summarise them
+  run FILE... --endpoint URL --job-dir DIR [--max-batches N] [--max-enqueued-tokens N] [--max-attempts N]
+      [--shard-requests N] [--shard-bytes N] [--metadata K=V]...
+                  a job of any size: split into batches within the API's limits, submitted a few at a
+                  time, retried where worth it; re-runnable after any interruption
+  job status DIR [--prices FILE]
+                  a job's counts, batches and tokens (and cost, with a price file)
+  job results DIR [--order stored]
+                  one line per request: its final outcome, in request-file order
   webhook verify [--header 'NAME: VALUE']... [--body FILE]
                   check a webhook delivery's signature (OPENAI_WEBHOOK_SECRET) and print its event
   COMMAND --help  the command's own help
@@ -52,7 +61,7 @@ options:
 
 exit codes:
   0  success
-  1  the batch ended failed, expired or cancelled
+  1  the batch ended failed, expired or cancelled (run: a request failed or is missing)
   2  bad flags or arguments, or no API key
   3  a missing or invalid request file (the message gives the line), or a refused webhook
   4  the API answered with an error (401, 404, ...)
@@ -95,6 +104,45 @@ batch the earlier submit created, and prints and waits on that one instead of cr
      "usage: openai-batch results ID [-o DIR]\n\nDownloads the finished batch's output and error files to DIR "
      "(default: .;\ncreated if missing) "
      "and prints how many requests succeeded, failed, or never ran, and the tokens the batch used.\n"},
+    {"run", R"(usage: openai-batch run FILE... --endpoint URL --job-dir DIR [options]
+
+Runs one job over as many batches as it needs. The requests of every FILE (custom_ids unique across
+all of them; every problem is reported with its file and line, and nothing is uploaded if there is
+one) are split into shards within the API's limits, uploaded and submitted a few at a time, waited on,
+downloaded into DIR and matched. Requests that failed in a way worth retrying (a 5xx or 429 answer,
+batch_expired, no result from an expired or cancelled batch) run again in new shards, up to
+--max-attempts. A batch refused with token_limit_exceeded waits and goes again.
+
+Everything is kept in DIR: run the same command again after any interruption (even kill -9) and the job
+carries on, uploading nothing twice and creating no second batch for a shard. Without FILE, the job in
+DIR carries on as it was planned. One run at a time per DIR.
+  --endpoint URL          the endpoint every line calls (required with FILE)
+  --job-dir DIR           the job's directory (required; created if missing)
+  --max-batches N         batches in flight at once (default 10)
+  --max-enqueued-tokens N the enqueued-token budget per model: submit only while the estimated tokens of
+                          this job's batches in flight stay within it (see workflow/README.md, "Jobs")
+  --max-attempts N        runs of a request at most (default 3)
+  --shard-requests N      requests per batch at most (default and maximum 50000)
+  --shard-bytes N         bytes per batch input file at most (default and maximum 209715200)
+  --metadata K=V          a metadata pair for every batch (repeatable, at most 15)
+  --poll-ms MS            the first wait between polls (default 1000; backs off to 60 s while nothing changes)
+  --token-limit-wait-ms MS
+                          how long a token-limited shard waits before it goes again (default 60000)
+Progress is one line for the whole job (a redrawn line on a terminal); with --json, progress goes to
+standard error as JSON lines and the summary to standard output. Exits 0 when every request succeeded,
+1 when some failed or are missing (see `job results`).
+)"},
+    {"job", R"(usage: openai-batch job status DIR [--prices FILE]
+       openai-batch job results DIR [--order stored]
+
+status: the job's counts (succeeded, failed, missing, pending), every batch with its shard and attempt,
+the time, and the tokens per model; with a price file ({"MODEL": {"input": USD, "output": USD}} per
+million tokens), the estimated cost. Nothing is built in: prices change.
+results: one line per request: custom_id, outcome, attempt, status or error code, message (with --json,
+one JSON object per line), in request-file order; --order stored reads the result files front to back
+instead (faster on a large job), then lists the requests without a result.
+Neither needs an API key or the network.
+)"},
     {"webhook", R"(usage: openai-batch webhook verify [--header 'NAME: VALUE']... [--body FILE]
 
 Checks a webhook delivery as OpenAI signs it (Standard Webhooks): the webhook-id, webhook-timestamp
@@ -125,6 +173,10 @@ struct Arguments
 const std::map<std::string, std::vector<std::string>> VALUE_FLAGS = {
     {"submit", {"--endpoint", "--metadata", "--output", "--output-expires-after"}},
     {"webhook", {"--header", "--body"}},
+    {"run",
+     {"--endpoint", "--job-dir", "--max-batches", "--max-enqueued-tokens", "--max-attempts", "--shard-requests",
+      "--shard-bytes", "--metadata", "--poll-ms", "--token-limit-wait-ms"}},
+    {"job", {"--prices", "--order"}},
     {"list", {"--limit"}},
     {"results", {"--output"}},
     {"status", {}},
@@ -458,6 +510,147 @@ int verifyWebhook(const Arguments& arguments, std::ostream& out, const Environme
     return OK;
 }
 
+/// The --metadata KEY=VALUE pairs.
+std::map<utility::string_t, utility::string_t> metadataPairs(const Arguments& arguments)
+{
+    std::map<utility::string_t, utility::string_t> pairs;
+    for (auto [it, end] = arguments.flags.equal_range("--metadata"); it != end; ++it)
+    {
+        const size_t equals = it->second.find('=');
+        if (equals == std::string::npos || equals == 0)
+        {
+            throw CliError{USAGE, "--metadata takes KEY=VALUE, not '" + it->second + "'"};
+        }
+        pairs[utility::conversions::to_string_t(it->second.substr(0, equals))] =
+            utility::conversions::to_string_t(it->second.substr(equals + 1));
+    }
+    return pairs;
+}
+
+/// A flag's positive integer value; fallback when it is absent.
+uint64_t positive(const Arguments& arguments, const std::string& name, uint64_t fallback)
+{
+    if (!arguments.flags.count(name))
+    {
+        return fallback;
+    }
+    const std::string value = flag(arguments, name);
+    if (value.empty() || value.size() > 18 || value.find_first_not_of("0123456789") != std::string::npos
+        || std::stoull(value) == 0)
+    {
+        throw CliError{USAGE, name + " takes a positive integer, not '" + value + "'"};
+    }
+    return std::stoull(value);
+}
+
+/// The job's progress: one redrawn line on a terminal, a line per change otherwise, JSON lines with --json.
+std::function<void(const JobProgress&)> jobProgress(std::ostream& out, std::ostream& err, bool terminal, bool json)
+{
+    return [&out, &err, terminal, json](const JobProgress& progress) {
+        if (json)
+        {
+            err << jsonText(progress.toJson()) << std::endl;
+        }
+        else if (terminal)
+        {
+            out << "\r" << progress.line() << "\x1b[K" << std::flush;
+        }
+        else
+        {
+            out << progress.line() << std::endl;
+        }
+    };
+}
+
+std::string printableSummary(const JobSummary& summary)
+{
+    std::ostringstream out;
+    out << "job " << summary.jobId.substr(0, 16) << (summary.finished ? " finished" : " not finished") << ": "
+        << summary.succeeded << " succeeded, " << summary.failed << " failed, " << summary.missing << " missing";
+    if (summary.pending > 0)
+    {
+        out << ", " << summary.pending << " pending";
+    }
+    out << " of " << summary.requests << " requests, in " << summary.batches.size() << " batches\n";
+    for (const auto& [model, usage] : summary.usage)
+    {
+        out << "tokens (" << forTerminal(model.empty() ? "no model" : model) << "): " << usage.inputTokens << " input, "
+            << usage.outputTokens << " output, " << usage.totalTokens << " total";
+        if (usage.estimatedCost)
+        {
+            out << ", about $" << std::fixed << std::setprecision(4) << *usage.estimatedCost;
+        }
+        out << "\n";
+    }
+    if (summary.estimatedCost)
+    {
+        out << "estimated cost: $" << std::fixed << std::setprecision(4) << *summary.estimatedCost << "\n";
+    }
+    return out.str();
+}
+
+int printSummary(const JobSummary& summary, const Arguments& arguments, std::ostream& out)
+{
+    out << (arguments.json ? jsonText(summary.toJson()) + "\n" : printableSummary(summary)) << std::flush;
+    return summary.finished && summary.failed == 0 && summary.missing == 0 ? OK : BATCH_UNSUCCESSFUL;
+}
+
+web::json::value resultJson(const JobResult& result)
+{
+    web::json::value json = web::json::value::object(true);
+    json[_XPLATSTR("custom_id")] = web::json::value::string(result.customId);
+    json[_XPLATSTR("outcome")] = web::json::value::string(outcomeName(result.outcome));
+    json[_XPLATSTR("attempt")] = web::json::value::number(result.attempt);
+    json[_XPLATSTR("status_code")] =
+        result.statusCode ? web::json::value::number(*result.statusCode) : web::json::value::null();
+    json[_XPLATSTR("code")] = web::json::value::string(result.code);
+    json[_XPLATSTR("message")] = web::json::value::string(result.message);
+    json[_XPLATSTR("batch_id")] = web::json::value::string(result.batchId);
+    json[_XPLATSTR("file")] = web::json::value::string(result.requestFile);
+    json[_XPLATSTR("line")] = web::json::value::number(static_cast<uint64_t>(result.lineNumber));
+    return json;
+}
+
+/// `job status DIR` and `job results DIR`: read the job directory only, no API key needed.
+int jobCommand(const Arguments& arguments, std::ostream& out)
+{
+    if (arguments.positional.size() != 2
+        || (arguments.positional[0] != "status" && arguments.positional[0] != "results"))
+    {
+        throw CliError{USAGE, "job takes status DIR or results DIR (see openai-batch job --help)"};
+    }
+    const std::string& directory = arguments.positional[1];
+    if (arguments.positional[0] == "status")
+    {
+        std::optional<PriceTable> prices;
+        if (arguments.flags.count("--prices"))
+        {
+            prices = PriceTable::load(flag(arguments, "--prices"));
+        }
+        return printSummary(readJobSummary(directory, prices ? &*prices : nullptr), arguments, out);
+    }
+    const std::string order = flag(arguments, "--order", "files");
+    if (order != "files" && order != "stored")
+    {
+        throw CliError{USAGE, "--order takes files or stored, not '" + order + "'"};
+    }
+    JobResults results(directory, order == "stored" ? JobResults::Order::AsStored : JobResults::Order::RequestFiles);
+    JobResult result;
+    while (results.next(result))
+    {
+        if (arguments.json)
+        {
+            out << jsonText(resultJson(result)) << "\n";
+            continue;
+        }
+        out << forTerminal(result.customId) << "\t" << outcomeName(result.outcome) << "\t" << result.attempt << "\t"
+            << (result.statusCode ? std::to_string(*result.statusCode) : forTerminal(result.code)) << "\t"
+            << forTerminal(result.message) << "\n";
+    }
+    out << std::flush;
+    return OK;
+}
+
 class Commands
 {
 public:
@@ -498,6 +691,10 @@ public:
         if (command == "list")
         {
             return list();
+        }
+        if (command == "run")
+        {
+            return runJob();
         }
         expectPositional(m_Arguments, 1, "one batch ID");
         return results();
@@ -587,16 +784,7 @@ private:
         {
             throw CliError{USAGE, "submit needs --endpoint (e.g. --endpoint /v1/chat/completions)"};
         }
-        for (auto [it, end] = m_Arguments.flags.equal_range("--metadata"); it != end; ++it)
-        {
-            const size_t equals = it->second.find('=');
-            if (equals == std::string::npos || equals == 0)
-            {
-                throw CliError{USAGE, "--metadata takes KEY=VALUE, not '" + it->second + "'"};
-            }
-            options.metadata[utility::conversions::to_string_t(it->second.substr(0, equals))] =
-                utility::conversions::to_string_t(it->second.substr(equals + 1));
-        }
+        options.metadata = metadataPairs(m_Arguments);
         const std::string expiry = flag(m_Arguments, "--output-expires-after");
         if (m_Arguments.flags.count("--output-expires-after"))
         {
@@ -653,6 +841,56 @@ private:
         const BatchRun run = runner.finish(submission, options).get();
         progress.finish();
         return report(run, m_Arguments, m_Out);
+    }
+
+    JobOptions jobOptions() const
+    {
+        JobOptions options;
+        options.requestFiles = m_Arguments.positional;
+        options.endpoint = flag(m_Arguments, "--endpoint");
+        options.jobDirectory = flag(m_Arguments, "--job-dir");
+        if (options.jobDirectory.empty())
+        {
+            throw CliError{USAGE, "run needs --job-dir DIR, where the job is kept"};
+        }
+        if (!options.requestFiles.empty() && options.endpoint.empty())
+        {
+            throw CliError{USAGE, "run needs --endpoint (e.g. --endpoint /v1/chat/completions)"};
+        }
+        options.metadata = metadataPairs(m_Arguments);
+        options.maxBatches = positive(m_Arguments, "--max-batches", options.maxBatches);
+        if (m_Arguments.flags.count("--max-enqueued-tokens"))
+        {
+            options.maxEnqueuedTokens = positive(m_Arguments, "--max-enqueued-tokens", 0);
+        }
+        options.maxAttempts = static_cast<int>(std::min<uint64_t>(positive(m_Arguments, "--max-attempts", 3), 256));
+        options.shardLimits.maxRequests = positive(m_Arguments, "--shard-requests", options.shardLimits.maxRequests);
+        options.shardLimits.maxBytes = positive(m_Arguments, "--shard-bytes", options.shardLimits.maxBytes);
+        options.polling.firstInterval = std::chrono::milliseconds(positive(m_Arguments, "--poll-ms", 1000));
+        options.polling.maxInterval = std::max(options.polling.firstInterval, std::chrono::milliseconds(60000));
+        options.tokenLimitBackoff = std::chrono::milliseconds(positive(m_Arguments, "--token-limit-wait-ms", 60000));
+        return options;
+    }
+
+    /// `run`: the whole job, to its end; a JobError (a request the API would refuse, another job's
+    /// directory, a vanished file) is INVALID_INPUT.
+    int runJob()
+    {
+        JobOptions options = jobOptions();
+        options.onProgress = jobProgress(m_Out, m_Err, m_Environment.stdoutIsTerminal, m_Arguments.json);
+        try
+        {
+            const JobSummary summary = JobRunner(m_Client, options).run();
+            if (m_Environment.stdoutIsTerminal && !m_Arguments.json)
+            {
+                m_Out << "\n";
+            }
+            return printSummary(summary, m_Arguments, m_Out);
+        }
+        catch (const JobError& refused)
+        {
+            throw CliError{INVALID_INPUT, refused.what()};
+        }
     }
 
     /// "<id> submitted: N requests, validating", or the batch an earlier submit of the same job made.
@@ -736,6 +974,17 @@ int runFiltered(const std::vector<std::string>& words, std::ostream& out, std::o
         if (arguments.command == "webhook")
         {
             return verifyWebhook(arguments, out, environment);
+        }
+        if (arguments.command == "job")
+        {
+            try
+            {
+                return jobCommand(arguments, out);
+            }
+            catch (const JobError& error)
+            {
+                throw CliError{INVALID_INPUT, error.what()};
+            }
         }
         auto configuration = std::make_shared<api::ApiConfiguration>();
         if (!key)
