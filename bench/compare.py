@@ -2,6 +2,7 @@
 
     python3 bench/compare.py                 # after scripts/setup.sh: 50,000 lines (about 80 MB), and 4x that
     python3 bench/compare.py --lines 2000 --repeat 1   # a quick look
+    python3 bench/compare.py --only jobs     # only whole jobs of 100,000 and 1,000,000 requests
 
 Reading an output file, typed, line by line: our ResultFileReader (build/bench/read_results) against
 Python's json.loads per line and Node's JSON.parse per line, each in its own process. Writing 50,000
@@ -15,6 +16,9 @@ downloads through FilesApi against the local server (build/bench/transfer; 10 MB
 local server under load (build/bench/server_load: 50 keep-alive clients; requests/s, p50, p99) and idle
 with 10,000 batches stored (CPU, GET /batches?limit=1). --baseline-server BINARY loads another server
 binary in the same run, for a before-and-after comparison.
+
+Last, whole jobs (`openai-batch run`, workflow/Job.h) of 100,000 and 1,000,000 requests against the local
+server: the client's peak RSS and CPU time per request (its own rusage, from wait4), to show how both scale.
 """
 import argparse
 import http.client
@@ -104,9 +108,15 @@ def main() -> int:
                         help="repetitions of each model benchmark (the medians count)")
     parser.add_argument("--baseline-server", help="another openai-batch-server binary to load in the same run "
                         "(for example the one built from an earlier commit)")
+    parser.add_argument("--only", choices=("all", "jobs"), default="all",
+                        help="jobs: only the whole-job table (its figures in workflow/README.md come from this)")
     args = parser.parse_args()
     work = os.path.join(args.build, "bench-data")
     os.makedirs(work, exist_ok=True)
+    job_sizes = (100_000, 1_000_000) if args.repeat > 1 else (2_000, 10_000)
+    if args.only == "jobs":
+        print_job_scale(args.build, work, job_sizes)
+        return 0
     reader = os.path.join(args.build, "bench", "read_results")
     writer = os.path.join(args.build, "bench", "write_requests")
     one = make_file(os.path.join(work, f"output-{args.lines}.jsonl"), args.lines, 1)
@@ -154,7 +164,56 @@ def main() -> int:
         servers.append(("baseline", args.baseline_server))
     print_transfers(args.build, work, (10, 200) if args.repeat > 1 else (1, 4), servers)
     print_server_load(args.build, work, servers, 10 if args.repeat > 1 else 1, 10000 if args.repeat > 1 else 200)
+    print_job_scale(args.build, work, job_sizes)
     return 0
+
+
+def job_requests(path, count):
+    """A chat request file of count requests (written once, kept for later runs)."""
+    if not os.path.exists(path):
+        with open(path + ".part", "w") as out:
+            for i in range(count):
+                out.write(json.dumps({"custom_id": f"request-{i}", "method": "POST", "url": "/v1/chat/completions",
+                                      "body": {"model": "gpt-4o-mini", "max_tokens": 200, "messages": [
+                                          {"role": "user", "content": f"Summarise document number {i} in three "
+                                                                      "sentences, keeping every figure it gives."}]}})
+                          + "\n")
+        os.rename(path + ".part", path)
+    return path
+
+
+def print_job_scale(build, work, sizes):
+    """Each size: a fresh local server and job directory, one `openai-batch run` of the whole job (default
+    shards of 50,000, 10 batches in flight, polls from 100 ms); the client's own rusage from wait4."""
+    cli = os.path.join(build, "tools", "cli", "openai-batch")
+    binary = os.path.join(build, "tools", "batch_server", "openai-batch-server")
+    print("\nWhole jobs against the local server (openai-batch run: shards of 50,000, 10 batches in flight); "
+          "the client process only\n")
+    print("| requests | input MB | batches | wall s | client CPU s | CPU µs per request | client peak RSS MiB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for count in sizes:
+        requests = job_requests(os.path.join(work, f"job-requests-{count}.jsonl"), count)
+        job = os.path.join(work, f"job-{count}")
+        shutil.rmtree(job, ignore_errors=True)
+        server = Server(binary, os.path.join(work, f"job-state-{count}"))
+        try:
+            started = time.perf_counter()
+            process = subprocess.Popen([cli, "--json", "--base-url", f"http://127.0.0.1:{server.port}/v1", "run", requests,
+                                        "--endpoint", "/v1/chat/completions", "--job-dir", job, "--poll-ms", "100"],
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                       env=dict(os.environ, OPENAI_API_KEY="sk-bench"))
+            summary = process.stdout.read()
+            _, status, usage = os.wait4(process.pid, 0)
+            wall = time.perf_counter() - started
+        finally:
+            server.stop()
+        result = json.loads(summary)
+        if os.waitstatus_to_exitcode(status) != 0 or result["succeeded"] != count:
+            sys.exit(f"compare.py: the {count}-request job did not succeed: {summary[:300]!r}")
+        cpu = usage.ru_utime + usage.ru_stime
+        print(f"| {count:,} | {os.path.getsize(requests) / 1e6:.0f} | {len(result['batches'])} | {wall:.1f} | "
+              f"{cpu:.2f} | {cpu / count * 1e6:.1f} | {usage.ru_maxrss / 1024:.1f} |")
+        shutil.rmtree(job, ignore_errors=True)
 
 
 def print_transfers(build, work, sizes, servers):
