@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -27,9 +28,16 @@ namespace {
 
 using web::json::value;
 
-/// How many times in a row a shard may fail with token_limit_exceeded while no other batch of its models
-/// is in flight before its requests fail: the limit is then too small for the shard on its own.
-constexpr int TOKEN_LIMITED_ALONE_AT_MOST = 3;
+/// After this many token_limit_exceeded refusals in a row, a shard's wait stops doubling, and the run says
+/// that the shard may be too large for the limit on its own.
+constexpr int TOKEN_LIMITED_WARNING = 4;
+
+/// A failure worth trying again that the API layer does not raise itself (a download cut short).
+class TransientError : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
 
 int64_t unixMs()
 {
@@ -56,8 +64,9 @@ RequestOutcome classify(const BatchResult* result, int attempt, int maxAttempts)
         {
             return RequestOutcome::Succeeded;
         }
-        const bool retryable = result->statusCode ? *result->statusCode == 429 || *result->statusCode >= 500
-                                                  : result->errorCode.value_or("") == "batch_expired";
+        const bool retryable = result->statusCode
+            ? *result->statusCode == 429 || *result->statusCode >= 500
+            : result->errorCode.value_or("") == "batch_expired" || result->errorCode.value_or("") == "batch_cancelled";
         if (!retryable)
         {
             return RequestOutcome::Failed;
@@ -74,7 +83,15 @@ RequestOutcome classify(const BatchResult* result, int attempt, int maxAttempts)
 /// usage, under the body's model.
 void addLineUsage(std::map<std::string, ModelUsage>& usage, const BatchResult& result)
 {
-    const value body = result.bodyJson();
+    value body;
+    try
+    {
+        body = result.bodyJson();
+    }
+    catch (const std::exception&)
+    {
+        return; // a body cpprestsdk cannot hold (a lone surrogate): its tokens are not counted
+    }
     if (!body.is_object() || !body.has_object_field("usage"))
     {
         return;
@@ -226,6 +243,7 @@ public:
 
     JobSummary run()
     {
+        checkOptions(m_Options);
         fs::create_directories(m_Directory);
         const DirectoryLock lock(m_Directory, "another run of this job");
         m_Manifest = fs::exists(manifestPath(m_Directory)) ? resume() : plan();
@@ -273,7 +291,6 @@ public:
 private:
     Manifest plan()
     {
-        checkOptions(m_Options);
         RunOptions limits;
         limits.endpoint = m_Options.endpoint;
         limits.completionWindow = m_Options.completionWindow;
@@ -291,6 +308,7 @@ private:
         Manifest manifest = loadManifest(m_Directory);
         if (m_Options.requestFiles.empty())
         {
+            m_Options.endpoint = manifest.endpoint;
             return manifest;
         }
         std::vector<std::string> hashes;
@@ -346,7 +364,7 @@ private:
         {
             return false;
         }
-        planRetries(m_Directory, m_Manifest, m_Options);
+        planRetries(m_Directory, m_Manifest);
         save();
         return true;
     }
@@ -366,7 +384,7 @@ private:
         catch (...)
         {
             const auto failure = std::current_exception();
-            if (!isTransientFailure(failure))
+            if (!isTransientFailure(failure) && !isTransientHere(failure))
             {
                 throw;
             }
@@ -382,12 +400,28 @@ private:
         }
     }
 
+    static bool isTransientHere(std::exception_ptr failure)
+    {
+        try
+        {
+            std::rethrow_exception(failure);
+        }
+        catch (const TransientError&)
+        {
+            return true;
+        }
+        catch (...)
+        {
+            return false;
+        }
+    }
+
     /// Shards left uploading or creating by an interrupted run: their upload or batch may exist.
     bool recover()
     {
         bool changed = false;
         std::vector<std::shared_ptr<model::OpenAIFile>> uploads;
-        bool listed = false;
+        std::optional<bool> listed; // the uploads are listed once, when a shard needs them
         for (auto& shard : m_Manifest.shards)
         {
             if (shard.state == "uploading")
@@ -397,10 +431,10 @@ private:
                     listed = tryCall("listing uploads", [&] {
                         uploads = collectAll(filePages(api::FilesApi(m_Client), utility::string_t("batch"))).get();
                     });
-                    if (!listed)
-                    {
-                        return changed;
-                    }
+                }
+                if (!*listed)
+                {
+                    continue;
                 }
                 const auto found = std::find_if(uploads.begin(), uploads.end(), [&](const auto& file) {
                     return file->getFilename() == uploadName(shard)
@@ -414,7 +448,7 @@ private:
             {
                 std::shared_ptr<model::Batch> found;
                 if (tryCall("looking for a batch",
-                            [&] { found = BatchRunner(m_Client).findTagged(shard.tag(m_Manifest.jobId)).get(); }))
+                            [&] { found = BatchRunner(m_Client).findTagged(shard.tag(m_Manifest.planId)).get(); }))
                 {
                     found ? started(shard, *found) : void(shard.state = "uploaded");
                     changed = true;
@@ -430,7 +464,7 @@ private:
 
     std::string uploadName(const Shard& shard) const
     {
-        return "job-" + m_Manifest.jobId.substr(0, 16) + "-" + fs::path(shard.fileName()).filename().string();
+        return "job-" + m_Manifest.planId.substr(0, 16) + "-" + fs::path(shard.fileName()).filename().string();
     }
 
     void started(Shard& shard, const model::Batch& batch)
@@ -442,9 +476,16 @@ private:
         shard.state = "running";
     }
 
+    /// This run's budget, else the one the job was planned with.
+    std::optional<uint64_t> budget() const
+    {
+        return m_Options.maxEnqueuedTokens ? m_Options.maxEnqueuedTokens : m_Manifest.limits.enqueuedTokens;
+    }
+
     bool fits(const Shard& shard, const std::map<std::string, uint64_t>& inFlight) const
     {
-        if (!m_Options.maxEnqueuedTokens)
+        const auto limit = budget();
+        if (!limit)
         {
             return true;
         }
@@ -452,7 +493,7 @@ private:
             const auto used = inFlight.find(model.first);
             const uint64_t enqueued = used == inFlight.end() ? 0 : used->second;
             // A shard larger than the budget (planned under a larger one) goes alone.
-            return enqueued == 0 || enqueued + model.second <= *m_Options.maxEnqueuedTokens;
+            return enqueued == 0 || enqueued + model.second <= *limit;
         });
     }
 
@@ -502,8 +543,7 @@ private:
             return false;
         }
         upload(chosen);
-        create(chosen);
-        return true;
+        return create(chosen);
     }
 
     void upload(const std::vector<Shard*>& chosen)
@@ -534,7 +574,8 @@ private:
         }
     }
 
-    void create(const std::vector<Shard*>& chosen)
+    /// Whether a batch was created: when every call failed for a passing reason, the polls back off.
+    bool create(const std::vector<Shard*>& chosen)
     {
         std::vector<Shard*> creates;
         for (Shard* shard : chosen)
@@ -546,19 +587,23 @@ private:
             }
         }
         save(); // the uploads, and before creating: a batch whose answer is lost is found by its tag
+        bool created = false;
         for (Shard* shard : creates)
         {
-            tryCall("creating the batch of " + shard->fileName(), [&] {
+            const bool done = tryCall("creating the batch of " + shard->fileName(), [&] {
                 const auto request = BatchRunner::batchRequest(batchOptions(m_Manifest), shard->uploadId);
-                const auto batch =
-                    BatchRunner(m_Client).createOnce(request, shard->tag(m_Manifest.jobId), 3, m_Options.polling).get();
+                const auto batch = BatchRunner(m_Client)
+                                       .createOnce(request, shard->tag(m_Manifest.planId), 3, m_Options.polling)
+                                       .get();
                 started(*shard, *batch);
             });
+            created = created || done;
         }
         if (!creates.empty())
         {
             save();
         }
+        return created;
     }
 
     bool poll()
@@ -583,6 +628,7 @@ private:
             if (hasEnded(statusOf(json)))
             {
                 ended(shard);
+                changed = true;
             }
         }
         if (changed)
@@ -599,22 +645,20 @@ private:
             shard.state = "ended";
             return;
         }
-        // Its requests did not run: the shard waits and goes again, under a new tag.
-        const bool alone = std::none_of(m_Manifest.shards.begin(), m_Manifest.shards.end(), [&](const Shard& other) {
-            return &other != &shard && other.inFlight()
-                && std::any_of(shard.tokens.begin(), shard.tokens.end(),
-                               [&](const auto& model) { return other.tokens.count(model.first) > 0; });
-        });
-        shard.tokenLimitedAlone = alone ? shard.tokenLimitedAlone + 1 : 0;
-        if (shard.tokenLimitedAlone >= TOKEN_LIMITED_ALONE_AT_MOST)
+        // Its requests did not run: the shard waits, longer each time, and goes again under a new tag.
+        ++shard.tokenLimited;
+        if (shard.tokenLimited == TOKEN_LIMITED_WARNING)
         {
-            shard.state = "ended"; // its requests fail with token_limit_exceeded
-            return;
+            std::fprintf(stderr,
+                         "openai-batch job: %s was refused for token_limit_exceeded %d times in a row; it keeps "
+                         "waiting, but if it alone exceeds the limit, plan the job with smaller shards\n",
+                         shard.fileName().c_str(), shard.tokenLimited);
         }
         shard.state = "uploaded";
         shard.batchId.clear();
         ++shard.submission;
-        shard.notBeforeMs = unixMs() + m_Options.tokenLimitBackoff.count();
+        const int doublings = std::min(shard.tokenLimited, TOKEN_LIMITED_WARNING) - 1;
+        shard.notBeforeMs = unixMs() + m_Options.tokenLimitBackoff.count() * (int64_t{1} << doublings);
     }
 
     bool settleEnded()
@@ -645,8 +689,9 @@ private:
             const uint64_t received = files.downloadFileTo(fileId, part).get();
             if (static_cast<int64_t>(received) != bytes)
             {
-                throw std::runtime_error("downloading " + utility::conversions::to_utf8string(fileId) + " gave "
-                                         + std::to_string(received) + " bytes of " + std::to_string(bytes));
+                fs::remove(part);
+                throw TransientError("downloading " + utility::conversions::to_utf8string(fileId) + " gave "
+                                     + std::to_string(received) + " bytes of " + std::to_string(bytes));
             }
             syncPath(part);
             fs::rename(part, path);
@@ -664,7 +709,9 @@ private:
         record.resultShard = static_cast<uint32_t>(shard.index);
         record.resultKind = static_cast<uint8_t>(kind);
         record.resultOffset = offset;
-        record.statusCode = result && result->statusCode ? static_cast<uint16_t>(*result->statusCode) : 0;
+        record.statusCode = result && result->statusCode && *result->statusCode > 0 && *result->statusCode < 1000
+            ? static_cast<uint16_t>(*result->statusCode)
+            : 0;
         m_Records->write(jobIndex, record);
     }
 
@@ -906,13 +953,16 @@ PriceTable PriceTable::load(const std::string& path)
         throw JobError("the price file '" + path + "' is not a JSON object: " + (json ? "another type" : problem));
     }
     PriceTable table;
-    for (const auto& [model, price] : json->as_object())
+    for (const auto& entry : json->as_object())
     {
+        const std::string& model = entry.first;
+        const value& price = entry.second;
         const auto rate = [&](const char* name) {
             if (!price.is_object() || !price.has_number_field(name) || price.at(name).as_double() < 0)
             {
-                throw JobError("the price file '" + path + "': \"" + model + "\" needs \"" + name
-                               + "\", a non-negative price per million tokens");
+                std::string problem = "the price file '" + path + "': \"";
+                problem += model + "\" needs \"" + name + "\", a non-negative price per million tokens";
+                throw JobError(problem);
             }
             return price.at(name).as_double();
         };

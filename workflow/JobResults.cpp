@@ -25,7 +25,8 @@ struct JobResults::State
     Order order;
     RecordFile records;
     uint64_t nextIndex = 0; ///< the next record to hand out (RequestFiles), or to look at (AsStored's last pass)
-    std::map<std::string, std::ifstream> openFiles; ///< result files read by offset, at most two per shard
+    static constexpr size_t MAX_OPEN_FILES = 16;
+    std::map<std::string, std::ifstream> openFiles; ///< result files read by offset, at most MAX_OPEN_FILES
     std::string line;                               ///< the current result line
 
     // Order::AsStored: the result file being read, front to back.
@@ -41,6 +42,10 @@ struct JobResults::State
         auto found = openFiles.find(relative);
         if (found == openFiles.end())
         {
+            if (openFiles.size() >= MAX_OPEN_FILES)
+            {
+                openFiles.clear(); // a job of thousands of shards must not run out of descriptors
+            }
             found = openFiles.emplace(relative, std::ifstream(directory + "/" + relative, std::ios::binary)).first;
         }
         std::ifstream& file = found->second;
@@ -62,14 +67,20 @@ struct JobResults::State
         result.index = index;
         result.requestFile = manifest.files.at(record.file).path;
         result.lineNumber = record.lineNumber;
+        const Shard* decider = record.attempt > 0 ? &manifest.shards.at(record.resultShard) : nullptr;
+        if (decider == nullptr || decider->state != "settled")
+        {
+            // Not run yet, or its shard is being settled (the manifest does not say so yet): pending.
+            result.customId = readRequestLine(readRequestLineOf(directory, record)).customId;
+            return;
+        }
         result.outcome = static_cast<RequestOutcome>(record.outcome);
         result.attempt = record.attempt;
         if (record.statusCode != 0)
         {
             result.statusCode = record.statusCode;
         }
-        const Shard* decider = record.attempt > 0 ? &manifest.shards.at(record.resultShard) : nullptr;
-        result.batchId = decider ? decider->batchId : "";
+        result.batchId = decider->batchId;
         const auto kind = static_cast<ResultKind>(record.resultKind);
         if (kind == ResultKind::Output || kind == ResultKind::Error)
         {

@@ -1,5 +1,6 @@
 #include "workflow/JobStore.h"
 
+#include "workflow/BatchRunner.h"
 #include "workflow/DurableFile.h"
 #include "workflow/LineReader.h"
 #include "workflow/RequestEstimate.h"
@@ -128,7 +129,7 @@ value shardJson(const Shard& shard)
     json["estimated_tokens"] = tokens;
     json["state"] = value::string(shard.state);
     json["submission"] = value::number(shard.submission);
-    json["token_limited_alone"] = value::number(shard.tokenLimitedAlone);
+    json["token_limited"] = value::number(shard.tokenLimited);
     json["not_before_ms"] = value::number(shard.notBeforeMs);
     json["upload_id"] = value::string(shard.uploadId);
     json["batch_id"] = value::string(shard.batchId);
@@ -163,7 +164,7 @@ Shard shardFrom(const value& json)
     }
     shard.state = text(json, "state");
     shard.submission = static_cast<int>(integer(json, "submission"));
-    shard.tokenLimitedAlone = static_cast<int>(integer(json, "token_limited_alone"));
+    shard.tokenLimited = static_cast<int>(integer(json, "token_limited"));
     shard.notBeforeMs = integer(json, "not_before_ms");
     shard.uploadId = text(json, "upload_id");
     shard.batchId = text(json, "batch_id");
@@ -187,32 +188,32 @@ Shard shardFrom(const value& json)
 class ShardWriter
 {
 public:
-    ShardWriter(std::string directory, Manifest& manifest, const JobOptions& options, int attempt)
+    ShardWriter(std::string directory, Manifest& manifest, int attempt)
         : m_Directory(std::move(directory))
         , m_Manifest(manifest)
-        , m_Options(options)
+        , m_Limits(manifest.limits)
         , m_Attempt(attempt)
-        , m_Embeddings(options.endpoint == "/v1/embeddings")
+        , m_Embeddings(manifest.endpoint == "/v1/embeddings")
     {
     }
 
     /// The problem that keeps this request out of every shard, if any.
     std::optional<std::string> tooLarge(uint64_t lineBytes, const RequestEstimate& estimate) const
     {
-        if (lineBytes > m_Options.shardLimits.maxBytes)
+        if (lineBytes > m_Limits.shard.maxBytes)
         {
             return "the request is " + std::to_string(lineBytes) + " bytes, more than a batch file may hold ("
-                + std::to_string(m_Options.shardLimits.maxBytes) + ")";
+                + std::to_string(m_Limits.shard.maxBytes) + ")";
         }
-        if (m_Embeddings && estimate.embeddingInputs > m_Options.maxEmbeddingInputs)
+        if (m_Embeddings && estimate.embeddingInputs > m_Limits.embeddingInputs)
         {
             return "the request has " + std::to_string(estimate.embeddingInputs) + " embedding inputs, more than a "
-                + "batch may hold (" + std::to_string(m_Options.maxEmbeddingInputs) + ")";
+                + "batch may hold (" + std::to_string(m_Limits.embeddingInputs) + ")";
         }
-        if (m_Options.maxEnqueuedTokens && estimate.tokens() > *m_Options.maxEnqueuedTokens)
+        if (m_Limits.enqueuedTokens && estimate.tokens() > *m_Limits.enqueuedTokens)
         {
             return "the request is estimated at " + std::to_string(estimate.tokens())
-                + " tokens, more than the enqueued-token budget (" + std::to_string(*m_Options.maxEnqueuedTokens) + ")";
+                + " tokens, more than the enqueued-token budget (" + std::to_string(*m_Limits.enqueuedTokens) + ")";
         }
         return std::nullopt;
     }
@@ -248,18 +249,17 @@ private:
     bool fits(uint64_t lineBytes, const RequestEstimate& estimate) const
     {
         const Shard& shard = m_Manifest.shards.back();
-        if (shard.requests + 1 > m_Options.shardLimits.maxRequests
-            || shard.bytes + lineBytes > m_Options.shardLimits.maxBytes)
+        if (shard.requests + 1 > m_Limits.shard.maxRequests || shard.bytes + lineBytes > m_Limits.shard.maxBytes)
         {
             return false;
         }
-        if (m_Embeddings && m_Inputs + estimate.embeddingInputs > m_Options.maxEmbeddingInputs)
+        if (m_Embeddings && m_Inputs + estimate.embeddingInputs > m_Limits.embeddingInputs)
         {
             return false;
         }
         const auto tokens = shard.tokens.find(estimate.model);
-        return !m_Options.maxEnqueuedTokens
-            || (tokens == shard.tokens.end() ? 0 : tokens->second) + estimate.tokens() <= *m_Options.maxEnqueuedTokens;
+        return !m_Limits.enqueuedTokens
+            || (tokens == shard.tokens.end() ? 0 : tokens->second) + estimate.tokens() <= *m_Limits.enqueuedTokens;
     }
 
     void open()
@@ -302,7 +302,7 @@ private:
 
     std::string m_Directory;
     Manifest& m_Manifest;
-    const JobOptions& m_Options;
+    PlanLimits m_Limits;
     int m_Attempt;
     bool m_Embeddings;
     bool m_Open = false;
@@ -408,7 +408,11 @@ RequestRecord RecordFile::read(uint64_t index) const
 {
     RequestRecord record;
     const auto offset = static_cast<off_t>(index * sizeof record);
-    const ssize_t read = ::pread(m_Descriptor, &record, sizeof record, offset);
+    ssize_t read = -1;
+    do
+    {
+        read = ::pread(m_Descriptor, &record, sizeof record, offset);
+    } while (read < 0 && errno == EINTR);
     if (read != static_cast<ssize_t>(sizeof record))
     {
         throw StorageError("cannot read request " + std::to_string(index) + " from " + m_Path + ": "
@@ -420,7 +424,11 @@ RequestRecord RecordFile::read(uint64_t index) const
 void RecordFile::write(uint64_t index, const RequestRecord& record)
 {
     const auto offset = static_cast<off_t>(index * sizeof record);
-    const ssize_t written = ::pwrite(m_Descriptor, &record, sizeof record, offset);
+    ssize_t written = -1;
+    do
+    {
+        written = ::pwrite(m_Descriptor, &record, sizeof record, offset);
+    } while (written < 0 && errno == EINTR);
     if (written < 0)
     {
         throw systemError("cannot write", m_Path);
@@ -465,9 +473,9 @@ std::string Shard::indexName() const
     return lines.substr(0, lines.size() - 6) + ".index";
 }
 
-std::string Shard::tag(const std::string& jobId) const
+std::string Shard::tag(const std::string& planId) const
 {
-    return jobId.substr(0, 16) + "-" + std::to_string(index) + "-" + std::to_string(submission);
+    return planId.substr(0, 16) + "-" + std::to_string(index) + "-" + std::to_string(submission);
 }
 
 value Manifest::toJson() const
@@ -475,6 +483,13 @@ value Manifest::toJson() const
     value json = value::object(true);
     json["format"] = value::string(FORMAT);
     json["job_id"] = value::string(jobId);
+    json["plan_id"] = value::string(planId);
+    value limitsJson = value::object(true);
+    limitsJson["shard_requests"] = value::number(static_cast<uint64_t>(limits.shard.maxRequests));
+    limitsJson["shard_bytes"] = value::number(limits.shard.maxBytes);
+    limitsJson["embedding_inputs"] = value::number(limits.embeddingInputs);
+    limitsJson["enqueued_tokens"] = limits.enqueuedTokens ? value::number(*limits.enqueuedTokens) : value::null();
+    json["limits"] = limitsJson;
     json["endpoint"] = value::string(endpoint);
     json["completion_window"] = value::string(completionWindow);
     value pairs = value::object(true);
@@ -517,6 +532,15 @@ Manifest Manifest::fromJson(const value& json, const std::string& path)
     {
         Manifest manifest;
         manifest.jobId = text(json, "job_id");
+        manifest.planId = text(json, "plan_id");
+        const value& limitsJson = json.at("limits");
+        manifest.limits.shard.maxRequests = static_cast<size_t>(integer(limitsJson, "shard_requests"));
+        manifest.limits.shard.maxBytes = static_cast<uint64_t>(integer(limitsJson, "shard_bytes"));
+        manifest.limits.embeddingInputs = static_cast<uint64_t>(integer(limitsJson, "embedding_inputs"));
+        if (limitsJson.has_number_field("enqueued_tokens"))
+        {
+            manifest.limits.enqueuedTokens = static_cast<uint64_t>(integer(limitsJson, "enqueued_tokens"));
+        }
         manifest.endpoint = text(json, "endpoint");
         manifest.completionWindow = text(json, "completion_window");
         for (const auto& [key, item] : json.at("metadata").as_object())
@@ -659,6 +683,8 @@ Manifest planJob(const JobOptions& options)
         manifest.metadata[utility::conversions::to_utf8string(key)] = utility::conversions::to_utf8string(item);
     }
     manifest.createdAt = unixNow();
+    manifest.planId = utility::conversions::to_utf8string(BatchRunner::newTag());
+    manifest.limits = PlanLimits{options.shardLimits, options.maxEmbeddingInputs, options.maxEnqueuedTokens};
     std::vector<std::string> hashes;
     for (const auto& path : options.requestFiles)
     {
@@ -668,7 +694,7 @@ Manifest planJob(const JobOptions& options)
     manifest.jobId = jobIdOf(options, hashes);
 
     RecordFile records(recordsPath(directory), true);
-    ShardWriter shards(directory, manifest, options, 1);
+    ShardWriter shards(directory, manifest, 1);
     Problems problems;
     std::vector<std::pair<uint64_t, uint64_t>> ids;
     uint64_t jobIndex = 0;
@@ -733,10 +759,10 @@ Manifest planJob(const JobOptions& options)
     return manifest;
 }
 
-void planRetries(const std::string& directory, Manifest& manifest, const JobOptions& options)
+void planRetries(const std::string& directory, Manifest& manifest)
 {
     RecordFile records(recordsPath(directory), false);
-    ShardWriter shards(directory, manifest, options, manifest.round + 1);
+    ShardWriter shards(directory, manifest, manifest.round + 1);
     for (uint64_t index = 0; index < manifest.requests; ++index)
     {
         const RequestRecord record = records.read(index);

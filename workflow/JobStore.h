@@ -7,7 +7,8 @@
 //   DIR/shards/NNNNN.index      the job index of each of its lines (uint64, native byte order)
 //   DIR/results/<batch>_output.jsonl, <batch>_error.jsonl   downloaded result files
 //
-// Memory holds the manifest (a few hundred bytes per shard) and at most one shard's custom_ids at a time;
+// Memory holds the manifest (one to two KB per shard: it keeps each batch as last seen) and at most one
+// shard's custom_ids at a time;
 // the records stay on disk and are read and written in place.
 #pragma once
 
@@ -85,9 +86,9 @@ struct Shard
     std::map<std::string, uint64_t> tokens; ///< estimated, per model
     /// pending -> uploading -> (pending with uploadId) -> creating -> running -> ended -> settled
     std::string state = "pending";
-    int submission = 0;        ///< bumped each time a token-limited batch sends it back to pending
-    int tokenLimitedAlone = 0; ///< token-limited while no other batch of its models was in flight
-    int64_t notBeforeMs = 0;   ///< Unix ms: not submitted again before (after token_limit_exceeded)
+    int submission = 0;      ///< bumped each time a token-limited batch sends it back to pending
+    int tokenLimited = 0;    ///< token_limit_exceeded refusals in a row (the wait doubles with each)
+    int64_t notBeforeMs = 0; ///< Unix ms: not submitted again before (after token_limit_exceeded)
     std::string uploadId;
     std::string batchId;                  ///< the current batch
     std::vector<std::string> batchIds;    ///< every batch it had, in order
@@ -102,13 +103,23 @@ struct Shard
 
     std::string fileName() const;  ///< "shards/00012.jsonl"
     std::string indexName() const; ///< "shards/00012.index"
-    std::string tag(const std::string& jobId) const;
+    std::string tag(const std::string& planId) const;
     bool inFlight() const { return state == "creating" || state == "running"; }
+};
+
+/// The limits a job was planned with; retry shards are cut by the same ones.
+struct PlanLimits
+{
+    RequestFileLimits shard;
+    uint64_t embeddingInputs = 50000;
+    std::optional<uint64_t> enqueuedTokens;
 };
 
 struct Manifest
 {
     std::string jobId;
+    std::string planId; ///< random, per job directory: tags and upload names carry it
+    PlanLimits limits;
     std::string endpoint;
     std::string completionWindow;
     std::map<std::string, std::string> metadata;
@@ -147,8 +158,9 @@ std::string jobIdOf(const JobOptions& options, const std::vector<std::string>& f
 /// requests.bin. Throws JobError listing every request the API would refuse and every duplicate
 /// custom_id (both files and lines) before anything is uploaded.
 Manifest planJob(const JobOptions& options);
-/// Appends the shards of the next attempt, made of every request whose outcome is Retry.
-void planRetries(const std::string& directory, Manifest& manifest, const JobOptions& options);
+/// Appends the shards of the next attempt, made of every request whose outcome is Retry, cut by the
+/// manifest's limits.
+void planRetries(const std::string& directory, Manifest& manifest);
 
 /// A batch error's code and message (the first of errors.data), or empty strings.
 std::pair<std::string, std::string> batchFailure(const web::json::value& batch);

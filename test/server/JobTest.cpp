@@ -23,7 +23,7 @@ protected:
     std::string chatFile(const std::string& name, const std::string& prefix, size_t count,
                          const std::function<std::string(size_t)>& body = {})
     {
-        const std::string path = (directory / name).string();
+        std::string path = (directory / name).string();
         std::ofstream out(path);
         for (size_t i = 0; i < count; ++i)
         {
@@ -338,6 +338,36 @@ TEST_F(JobTest, AnInterruptedJobCarriesOnWithoutUploadingOrCreatingAgain)
     const JobSummary again = JobRunner(client, options).run(); // a finished job: nothing more happens
     EXPECT_EQ(again.succeeded, 100u);
     EXPECT_EQ(serverBatches().size(), 5u);
+}
+
+TEST_F(JobTest, ACarryOnWithoutFilesKeepsTheLimitsTheJobWasPlannedWith)
+{
+    const auto file = chatFile("a.jsonl", "r", 120);
+    std::ifstream in(file);
+    std::string line;
+    std::getline(in, line);
+    server::ServerOptions serverOptions = defaultOptions();
+    serverOptions.batchFaults.enqueuedTokenLimit = estimateRequest(readRequestLine(line).body).tokens() * 40;
+    // The retry shards, planned by the run that carries on, are large enough to need cutting.
+    serverOptions.batchFaults.requestFailureShare = 0.6;
+    startWith(serverOptions);
+    JobOptions planned = jobOptions({file}, 30);
+    planned.maxEnqueuedTokens = serverOptions.batchFaults.enqueuedTokenLimit;
+    pplx::cancellation_token_source stop;
+    planned.polling.cancellation = stop.get_token();
+    planned.onProgress = [&stop](const JobProgress&) { stop.cancel(); };
+    EXPECT_THROW(JobRunner(client, planned).run(), pplx::task_canceled);
+
+    JobOptions carryOn = jobOptions({}, 50000); // no files, no endpoint, no budget, larger shards
+    carryOn.endpoint.clear();
+    carryOn.maxAttempts = 30;
+    const JobSummary summary = JobRunner(client, carryOn).run();
+
+    EXPECT_EQ(summary.succeeded, 120u);
+    for (const auto& batch : serverBatches())
+    {
+        EXPECT_NE(batch->getStatusString(), "failed") << "the planned budget still cuts and admits the shards";
+    }
 }
 
 TEST_F(JobTest, ASecondRunOnTheSameDirectoryIsRefused)

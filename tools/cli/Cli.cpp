@@ -863,9 +863,21 @@ private:
         {
             options.maxEnqueuedTokens = positive(m_Arguments, "--max-enqueued-tokens", 0);
         }
-        options.maxAttempts = static_cast<int>(std::min<uint64_t>(positive(m_Arguments, "--max-attempts", 3), 256));
+        const uint64_t attempts = positive(m_Arguments, "--max-attempts", 3);
+        if (attempts > 255)
+        {
+            throw CliError{USAGE, "--max-attempts takes 1 to 255, not " + std::to_string(attempts)};
+        }
+        options.maxAttempts = static_cast<int>(attempts);
         options.shardLimits.maxRequests = positive(m_Arguments, "--shard-requests", options.shardLimits.maxRequests);
         options.shardLimits.maxBytes = positive(m_Arguments, "--shard-bytes", options.shardLimits.maxBytes);
+        const RequestFileLimits api;
+        if (options.shardLimits.maxRequests > api.maxRequests || options.shardLimits.maxBytes > api.maxBytes)
+        {
+            throw CliError{USAGE,
+                           "--shard-requests takes at most " + std::to_string(api.maxRequests)
+                               + " and --shard-bytes at most " + std::to_string(api.maxBytes) + " (the API's limits)"};
+        }
         options.polling.firstInterval = std::chrono::milliseconds(positive(m_Arguments, "--poll-ms", 1000));
         options.polling.maxInterval = std::max(options.polling.firstInterval, std::chrono::milliseconds(60000));
         options.tokenLimitBackoff = std::chrono::milliseconds(positive(m_Arguments, "--token-limit-wait-ms", 60000));
