@@ -50,6 +50,15 @@ protected:
         return options;
     }
 
+    /// The estimated tokens of the first request in path (all of this suite's requests estimate alike).
+    static uint64_t tokensPerRequest(const std::string& path)
+    {
+        std::ifstream in(path);
+        std::string line;
+        std::getline(in, line);
+        return estimateRequest(readRequestLine(line).body).tokens();
+    }
+
     std::vector<std::shared_ptr<model::Batch>> serverBatches()
     {
         return collectAll(batchPages(api::BatchApi(client))).get();
@@ -258,15 +267,8 @@ TEST_F(JobTest, AFourXxAnswerIsFinalAndALastAttemptKeepsItsFailure)
 TEST_F(JobTest, TheBudgetKeepsTheServersTokenLimitFromEverBeingHit)
 {
     const auto file = chatFile("a.jsonl", "r", 200);
-    uint64_t perRequest = 0;
-    {
-        std::ifstream in(file);
-        std::string line;
-        std::getline(in, line);
-        perRequest = estimateRequest(readRequestLine(line).body).tokens();
-    }
     server::ServerOptions serverOptions = defaultOptions();
-    serverOptions.batchFaults.enqueuedTokenLimit = perRequest * 70; // two shards of 30 at once, not three
+    serverOptions.batchFaults.enqueuedTokenLimit = tokensPerRequest(file) * 70; // two shards of 30 at once, not three
     startWith(serverOptions);
     JobOptions options = jobOptions({file}, 30);
     options.maxEnqueuedTokens = serverOptions.batchFaults.enqueuedTokenLimit;
@@ -284,11 +286,8 @@ TEST_F(JobTest, TheBudgetKeepsTheServersTokenLimitFromEverBeingHit)
 TEST_F(JobTest, WithoutABudgetTokenLimitedBatchesWaitAndGoAgain)
 {
     const auto file = chatFile("a.jsonl", "r", 200);
-    std::ifstream in(file);
-    std::string line;
-    std::getline(in, line);
     server::ServerOptions serverOptions = defaultOptions();
-    serverOptions.batchFaults.enqueuedTokenLimit = estimateRequest(readRequestLine(line).body).tokens() * 70;
+    serverOptions.batchFaults.enqueuedTokenLimit = tokensPerRequest(file) * 70;
     serverOptions.pacing.requestTime = milliseconds(1); // batches stay in progress a while, so others meet the limit
     startWith(serverOptions);
     JobOptions options = jobOptions({file}, 30);
@@ -343,11 +342,8 @@ TEST_F(JobTest, AnInterruptedJobCarriesOnWithoutUploadingOrCreatingAgain)
 TEST_F(JobTest, ACarryOnWithoutFilesKeepsTheLimitsTheJobWasPlannedWith)
 {
     const auto file = chatFile("a.jsonl", "r", 120);
-    std::ifstream in(file);
-    std::string line;
-    std::getline(in, line);
     server::ServerOptions serverOptions = defaultOptions();
-    serverOptions.batchFaults.enqueuedTokenLimit = estimateRequest(readRequestLine(line).body).tokens() * 40;
+    serverOptions.batchFaults.enqueuedTokenLimit = tokensPerRequest(file) * 40;
     // The retry shards, planned by the run that carries on, are large enough to need cutting.
     serverOptions.batchFaults.requestFailureShare = 0.6;
     startWith(serverOptions);
