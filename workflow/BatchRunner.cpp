@@ -44,13 +44,6 @@ bool answerMayBeLost(std::exception_ptr failure)
     }
 }
 
-std::shared_ptr<const api::ApiClient> singleShot(const std::shared_ptr<const api::ApiClient>& client)
-{
-    auto configuration = std::make_shared<api::ApiConfiguration>(*client->getConfiguration());
-    configuration->getRetryOptions().maxRetries = 0;
-    return std::make_shared<api::ApiClient>(configuration);
-}
-
 std::string describeProblems(const std::string& path, const std::vector<LineProblem>& problems)
 {
     std::string text = "the request file '" + path + "' would be rejected: ";
@@ -144,6 +137,13 @@ std::string printableId(const std::string& id)
 
 } // namespace
 
+std::shared_ptr<const api::ApiClient> withoutRetries(const std::shared_ptr<const api::ApiClient>& client)
+{
+    auto configuration = std::make_shared<api::ApiConfiguration>(*client->getConfiguration());
+    configuration->getRetryOptions().maxRetries = 0;
+    return std::make_shared<api::ApiClient>(configuration);
+}
+
 std::string resultFilePath(const std::string& directory, const utility::string_t& batchId, const std::string& suffix)
 {
     const std::string id = utility::conversions::to_utf8string(batchId);
@@ -179,7 +179,7 @@ BatchRun matchResults(const std::vector<std::string>& requestIds, const std::str
 
 BatchRunner::BatchRunner(std::shared_ptr<const api::ApiClient> client)
     : m_Client(client ? std::move(client) : std::make_shared<const api::ApiClient>())
-    , m_SingleShotClient(singleShot(m_Client))
+    , m_SingleShotClient(withoutRetries(m_Client))
 {
 }
 

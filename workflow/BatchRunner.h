@@ -122,6 +122,10 @@ private:
     std::shared_ptr<const api::ApiClient> m_SingleShotClient;
 };
 
+/// The same client configuration with the API layer's retries off: for a POST that is not idempotent
+/// (creating a batch, uploading a file), whose blind retry after a lost answer would do it twice.
+std::shared_ptr<const api::ApiClient> withoutRetries(const std::shared_ptr<const api::ApiClient>& client);
+
 /// directory/<batchId><suffix>, for one of a batch's files. The id comes from the server, so it is refused
 /// (std::runtime_error naming it: the server's fault, not the caller's) unless it is a plain file name: 1 to
 /// 200 letters, digits, '_', '-' and '.', not starting with '.'. A hostile or broken server can then never

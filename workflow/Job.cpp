@@ -568,7 +568,9 @@ private:
                 auto content =
                     model::HttpContent::fromFile(m_Directory + "/" + shard->fileName(), _XPLATSTR("application/jsonl"));
                 content->setFileName(uploadName(*shard));
-                shard->uploadId = api::FilesApi(m_Client).createFile(content, _XPLATSTR("batch")).get()->getId();
+                // Sent once: after a lost answer the next pass looks for the upload by its name instead.
+                shard->uploadId =
+                    api::FilesApi(withoutRetries(m_Client)).createFile(content, _XPLATSTR("batch")).get()->getId();
                 shard->state = "uploaded";
             });
         }

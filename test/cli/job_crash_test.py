@@ -7,7 +7,10 @@
    and run again each time. At the end every request has exactly one final outcome, no shard submission
    (a batch tag) has two batches on the server, no shard was uploaded twice, and the outcomes and answers
    are those of a clean run of the same job against a fresh server.
-2. The same command under a file-size limit (RLIMIT_FSIZE) that the growing manifest meets part-way:
+2. A 60-request job of six shards, against one server with the faults on, killed by the save-point hook
+   (OPENAI_BATCH_CRASH_AT=N: SIGKILL at the Nth durable write, before or after it is synced) for every N
+   until a run passes them all, and run again each time: the same checks.
+3. The same command under a file-size limit (RLIMIT_FSIZE) that the growing manifest meets part-way:
    a clear error naming the manifest, and the manifest left usable: the next run finishes the job.
 
 usage: job_crash_test.py BUILD_DIR [REQUESTS]
@@ -83,11 +86,14 @@ class Server:
         return names
 
 
-def run_command(server, job, files, limit_bytes=None, shard_requests=max(2, REQUESTS // 10)):
+def run_command(server, job, files, limit_bytes=None, shard_requests=max(2, REQUESTS // 10), crash_at=None):
     command = [CLI, "--base-url", server.url, "run", *files, "--endpoint", "/v1/chat/completions", "--job-dir", job,
                "--shard-requests", str(shard_requests), "--max-batches", "4", "--poll-ms", "50",
                "--token-limit-wait-ms", "200", "--max-attempts", "12"]
     environment = dict(os.environ, OPENAI_API_KEY="sk-local")
+    environment.pop("OPENAI_BATCH_CRASH_AT", None)
+    if crash_at is not None:
+        environment["OPENAI_BATCH_CRASH_AT"] = str(crash_at)
 
     def limit():
         if limit_bytes is not None:
@@ -99,8 +105,8 @@ def run_command(server, job, files, limit_bytes=None, shard_requests=max(2, REQU
                             preexec_fn=limit, restore_signals=limit_bytes is None)
 
 
-def finish(server, job, files, limit_bytes=None, shard_requests=max(2, REQUESTS // 10)):
-    process = run_command(server, job, files, limit_bytes, shard_requests)
+def finish(server, job, files, limit_bytes=None, shard_requests=max(2, REQUESTS // 10), crash_at=None):
+    process = run_command(server, job, files, limit_bytes, shard_requests, crash_at)
     out, err = process.communicate(timeout=RUN_TIMEOUT)
     return process.returncode, out, err
 
@@ -180,6 +186,44 @@ def killed_runs(work, files):
         server.stop()
 
 
+def check_job(server, job, count):
+    """One final outcome per request, no tag with two batches, no upload twice (this job's own)."""
+    final = results(job)
+    assert len(final) == count and len({r["custom_id"] for r in final}) == count, f"{len(final)} results in {job}"
+    assert all(r["outcome"] == "succeeded" for r in final), [r for r in final if r["outcome"] != "succeeded"][:3]
+    with open(os.path.join(job, "manifest.json")) as manifest:
+        plan = json.load(manifest)["plan_id"][:16]
+    tags = collections.Counter(b["metadata"]["openai_batch_run"] for b in server.batches()
+                               if b["metadata"].get("openai_batch_run", "").startswith(plan))
+    assert tags and max(tags.values()) == 1, f"a tag with two batches in {job}: {tags}"
+    uploads = collections.Counter(name for name in server.uploads() if name.startswith(f"job-{plan}"))
+    assert uploads and max(uploads.values()) == 1, f"a shard uploaded twice in {job}: {uploads}"
+
+
+def every_save_point(work):
+    os.makedirs(os.path.join(work, "points"))
+    files = write_requests(os.path.join(work, "points"), 60)
+    server = Server(os.path.join(work, "points-state"))
+    try:
+        point = 0
+        while True:
+            point += 1
+            if point > 400:
+                raise AssertionError("more than 400 save points in a 60-request job")
+            job = os.path.join(work, f"points-job-{point}")
+            code, _, err = finish(server, job, files, shard_requests=10, crash_at=point)
+            if code != -9:
+                check(code == 0, f"a run passes all {point - 1} save points of the job: {err[-300:]}")
+                check_job(server, job, 60)
+                break
+            code, _, err = finish(server, job, files, shard_requests=10)
+            assert code == 0, f"after a kill at save point {point}: {code} {err[-300:]}"
+            check_job(server, job, 60)
+        check(point > 20, f"killed at each of {point - 1} save points, then run again: every request once")
+    finally:
+        server.stop()
+
+
 def full_disk(work):
     os.makedirs(os.path.join(work, "small"))
     files = write_requests(os.path.join(work, "small"), 40)
@@ -209,6 +253,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="job-crash-") as work:
         files = write_requests(work, REQUESTS)
         killed_runs(work, files)
+        every_save_point(work)
         full_disk(work)
     print("job crash test passed")
 
