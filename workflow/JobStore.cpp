@@ -19,6 +19,7 @@
 #include <fstream>
 #include <iomanip>
 #include <sstream>
+#include <unordered_set>
 
 namespace fs = std::filesystem;
 
@@ -349,35 +350,47 @@ std::string location(const Manifest& manifest, const RequestRecord& record)
     return manifest.files[record.file].path + " line " + std::to_string(record.lineNumber);
 }
 
-/// Finds the custom_ids used twice. ids holds (hash of the id, job index), one per request: memory of
-/// 16 bytes a request, never the ids themselves; equal hashes are confirmed by reading both lines.
+/// Finds the custom_ids used twice. hashes holds one 64-bit hash per request: 8 bytes a request, never
+/// the ids. Only when two hashes are equal (a duplicate, or a collision once in billions) are the shards
+/// read again, in job order, keeping the ids whose hash repeats, to name both places.
 void reportDuplicates(const std::string& directory, const Manifest& manifest, const RecordFile& records,
-                      std::vector<std::pair<uint64_t, uint64_t>>& ids, Problems& problems)
+                      std::vector<uint64_t> hashes, Problems& problems)
 {
-    std::sort(ids.begin(), ids.end());
-    for (size_t first = 0; first < ids.size();)
+    std::sort(hashes.begin(), hashes.end());
+    std::unordered_set<uint64_t> repeated;
+    for (size_t i = 1; i < hashes.size(); ++i)
     {
-        size_t end = first + 1;
-        while (end < ids.size() && ids[end].first == ids[first].first)
+        if (hashes[i] == hashes[i - 1])
         {
-            ++end;
+            repeated.insert(hashes[i]);
         }
-        for (size_t later = first + 1; later < end; ++later)
+    }
+    hashes = {};
+    if (repeated.empty())
+    {
+        return;
+    }
+    std::unordered_map<std::string, RequestRecord> firstUse;
+    uint64_t jobIndex = 0;
+    for (const Shard& shard : manifest.shards) // first-attempt shards hold the requests in job order
+    {
+        LineReader lines(directory + "/" + shard.fileName());
+        std::string_view line;
+        for (; lines.next(line); ++jobIndex)
         {
-            const RequestRecord laterRecord = records.read(ids[later].second);
-            const std::string laterId = readRequestLine(readRequestLineOf(directory, laterRecord)).customId;
-            for (size_t earlier = first; earlier < later; ++earlier)
+            std::string id = readRequestLine(line).customId;
+            if (repeated.count(std::hash<std::string>()(id)) == 0)
             {
-                const RequestRecord earlierRecord = records.read(ids[earlier].second);
-                if (readRequestLine(readRequestLineOf(directory, earlierRecord)).customId == laterId)
-                {
-                    problems.add(location(manifest, laterRecord),
-                                 "custom_id '" + laterId + "' is already used on " + location(manifest, earlierRecord));
-                    break;
-                }
+                continue;
+            }
+            const RequestRecord record = records.read(jobIndex);
+            const auto [earlier, first] = firstUse.emplace(id, record);
+            if (!first)
+            {
+                problems.add(location(manifest, record),
+                             "custom_id '" + id + "' is already used on " + location(manifest, earlier->second));
             }
         }
-        first = end;
     }
 }
 
@@ -696,7 +709,7 @@ Manifest planJob(const JobOptions& options)
     RecordFile records(recordsPath(directory), true);
     ShardWriter shards(directory, manifest, 1);
     Problems problems;
-    std::vector<std::pair<uint64_t, uint64_t>> ids;
+    std::vector<uint64_t> idHashes;
     uint64_t jobIndex = 0;
     for (uint32_t file = 0; file < options.requestFiles.size(); ++file)
     {
@@ -728,7 +741,7 @@ Manifest planJob(const JobOptions& options)
                 record.file = file;
                 record.lineNumber = static_cast<uint32_t>(lines.lineNumber());
                 records.write(jobIndex, record);
-                ids.emplace_back(std::hash<std::string>()(fields.customId), jobIndex);
+                idHashes.push_back(std::hash<std::string>()(fields.customId));
                 ++manifest.files[file].requests;
                 ++jobIndex;
             }
@@ -743,7 +756,7 @@ Manifest planJob(const JobOptions& options)
         }
     }
     shards.finish();
-    reportDuplicates(directory, manifest, records, ids, problems);
+    reportDuplicates(directory, manifest, records, std::move(idHashes), problems);
     if (jobIndex == 0 && problems.empty())
     {
         problems.add("the request files", "no requests");

@@ -50,7 +50,8 @@ RequestEstimate estimateRequest(std::string_view body)
             const uint64_t tokens = whole && cap.text.size() <= 18 ? std::stoull(std::string(cap.text)) : 0;
             estimate.outputTokens = std::max(estimate.outputTokens, tokens);
         }
-        else if (key == "messages" || key == "input" || key == "prompt" || key == "instructions")
+        else if (key == "messages" || key == "input" || key == "prompt" || key == "instructions" || key == "tools"
+                 || key == "functions" || key == "response_format" || key == "text")
         {
             const JsonSpan text = member.readValue();
             inputBytes += text.text.size();

@@ -11,11 +11,14 @@
 namespace openai_batch::workflow {
 
 /// A conservative estimate of a request's tokens:
-/// - input: the bytes of the JSON text of body.messages, input, prompt and instructions (keys, quotes
-///   and escapes included), divided by 3 and rounded up. English runs at about 4 characters a token, and
-///   CJK text at about 3 UTF-8 bytes a token, so this counts high, never low, for text;
+/// - input: the bytes of the JSON text of body.messages, input, prompt and instructions, and of the tools,
+///   functions and output formats the model also reads (tools, functions, response_format, text), keys,
+///   quotes and escapes included, divided by 3 and rounded up. English runs at about 4 characters a
+///   token, and CJK text at about 3 UTF-8 bytes a token, so this counts high for text;
 /// - output: body.max_tokens, max_completion_tokens or max_output_tokens (the largest given), 0 when none.
-/// The API counts with its own tokenizer: set a budget a margin below the real limit.
+/// It can count low where tokens are not text: an image costs a fixed number of tokens however short its
+/// URL, and an array of small token ids ("[5,7]") takes fewer bytes than tokens. The API counts with its
+/// own tokenizer: set a budget a margin below the real limit.
 struct RequestEstimate
 {
     std::string model;            ///< body.model; empty when absent or not a string

@@ -7,7 +7,7 @@
    and run again each time. At the end every request has exactly one final outcome, no shard submission
    (a batch tag) has two batches on the server, no shard was uploaded twice, and the outcomes and answers
    are those of a clean run of the same job against a fresh server.
-2. A 60-request job of six shards, against one server with the faults on, killed by the save-point hook
+2. A 30-request job of three shards, against one server with the faults on, killed by the save-point hook
    (OPENAI_BATCH_CRASH_AT=N: SIGKILL at the Nth durable write, before or after it is synced) for every N
    until a run passes them all, and run again each time: the same checks.
 3. The same command under a file-size limit (RLIMIT_FSIZE) that the growing manifest meets part-way:
@@ -87,8 +87,10 @@ class Server:
 
 
 def run_command(server, job, files, limit_bytes=None, shard_requests=max(2, REQUESTS // 10), crash_at=None):
+    # The small jobs of the later passes poll faster: each is run many times.
+    poll_ms = "50" if shard_requests > 1000 else "10"
     command = [CLI, "--base-url", server.url, "run", *files, "--endpoint", "/v1/chat/completions", "--job-dir", job,
-               "--shard-requests", str(shard_requests), "--max-batches", "4", "--poll-ms", "50",
+               "--shard-requests", str(shard_requests), "--max-batches", "4", "--poll-ms", poll_ms,
                "--token-limit-wait-ms", "200", "--max-attempts", "12"]
     environment = dict(os.environ, OPENAI_API_KEY="sk-local")
     environment.pop("OPENAI_BATCH_CRASH_AT", None)
@@ -202,23 +204,23 @@ def check_job(server, job, count):
 
 def every_save_point(work):
     os.makedirs(os.path.join(work, "points"))
-    files = write_requests(os.path.join(work, "points"), 60)
+    files = write_requests(os.path.join(work, "points"), 30)
     server = Server(os.path.join(work, "points-state"))
     try:
         point = 0
         while True:
             point += 1
             if point > 400:
-                raise AssertionError("more than 400 save points in a 60-request job")
+                raise AssertionError("more than 400 save points in a 30-request job")
             job = os.path.join(work, f"points-job-{point}")
             code, _, err = finish(server, job, files, shard_requests=10, crash_at=point)
             if code != -9:
                 check(code == 0, f"a run passes all {point - 1} save points of the job: {err[-300:]}")
-                check_job(server, job, 60)
+                check_job(server, job, 30)
                 break
             code, _, err = finish(server, job, files, shard_requests=10)
             assert code == 0, f"after a kill at save point {point}: {code} {err[-300:]}"
-            check_job(server, job, 60)
+            check_job(server, job, 30)
         check(point > 20, f"killed at each of {point - 1} save points, then run again: every request once")
     finally:
         server.stop()

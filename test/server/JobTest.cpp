@@ -445,6 +445,15 @@ TEST(RequestEstimateTest, CountsTheInputTextAndTheLargestOutputCap)
     EXPECT_EQ(estimate.tokens(), estimate.inputTokens + 9);
 }
 
+TEST(RequestEstimateTest, CountsTheToolsAndFormatsTheModelReadsToo)
+{
+    const std::string tools = R"([{"type": "function", "function": {"name": "lookup"}}])";
+    const std::string format = R"({"type": "json_object"})";
+    const RequestEstimate estimate = estimateRequest(R"({"model": "m", "messages": [], "tools": )" + tools
+                                                     + R"(, "response_format": )" + format + "}");
+    EXPECT_EQ(estimate.inputTokens, (2 + tools.size() + format.size() + 2) / 3);
+}
+
 TEST(RequestEstimateTest, CountsEmbeddingInputs)
 {
     EXPECT_EQ(estimateRequest(R"({"model": "e", "input": ["a", "b", "c"]})").embeddingInputs, 3u);
