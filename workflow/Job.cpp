@@ -291,6 +291,11 @@ public:
 private:
     Manifest plan()
     {
+        if (m_Options.requestFiles.empty())
+        {
+            throw JobError("no job in " + m_Directory
+                           + " to carry on: give its request files (and endpoint) to plan one");
+        }
         RunOptions limits;
         limits.endpoint = m_Options.endpoint;
         limits.completionWindow = m_Options.completionWindow;

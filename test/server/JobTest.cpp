@@ -414,6 +414,9 @@ TEST_F(JobTest, AnotherJobsDirectoryOrAVanishedFileIsAClearErrorAndTheManifestSt
     }
     EXPECT_EQ(readJobSummary((directory / "job").string()).succeeded, 5u);
     EXPECT_EQ(JobRunner(client, jobOptions({})).run().succeeded, 5u) << "without files, the job carries on as planned";
+    JobOptions nothing = jobOptions({});
+    nothing.jobDirectory = (directory / "empty").string();
+    EXPECT_THROW(JobRunner(client, nothing).run(), JobError) << "no files and no job to carry on";
 }
 
 TEST_F(JobTest, SummaryCostsComeFromAPriceFileOnly)

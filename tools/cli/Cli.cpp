@@ -121,7 +121,7 @@ DIR carries on as it was planned. One run at a time per DIR.
   --max-batches N         batches in flight at once (default 10)
   --max-enqueued-tokens N the enqueued-token budget per model: submit only while the estimated tokens of
                           this job's batches in flight stay within it (see workflow/README.md, "Jobs")
-  --max-attempts N        runs of a request at most (default 3)
+  --max-attempts N        runs of a request at most (default 3, at most 255)
   --shard-requests N      requests per batch at most (default and maximum 50000)
   --shard-bytes N         bytes per batch input file at most (default and maximum 209715200)
   --metadata K=V          a metadata pair for every batch (repeatable, at most 15)
