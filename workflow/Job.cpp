@@ -906,6 +906,19 @@ value JobProgress::toJson() const
     return json;
 }
 
+value ModelUsage::toJson() const
+{
+    value json = value::object(true);
+    json["input_tokens"] = value::number(inputTokens);
+    json["output_tokens"] = value::number(outputTokens);
+    json["total_tokens"] = value::number(totalTokens);
+    if (estimatedCost)
+    {
+        json["estimated_cost_usd"] = value::number(*estimatedCost);
+    }
+    return json;
+}
+
 value JobSummary::toJson() const
 {
     value json = value::object(true);
@@ -932,10 +945,7 @@ value JobSummary::toJson() const
     value models = value::object(true);
     for (const auto& [model, tokens] : usage)
     {
-        value entry = value::object(true);
-        entry["input_tokens"] = value::number(tokens.inputTokens);
-        entry["output_tokens"] = value::number(tokens.outputTokens);
-        entry["total_tokens"] = value::number(tokens.totalTokens);
+        value entry = tokens.toJson();
         entry["estimated_cost_usd"] = tokens.estimatedCost ? value::number(*tokens.estimatedCost) : value::null();
         models[model] = entry;
     }

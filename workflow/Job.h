@@ -101,6 +101,9 @@ struct ModelUsage
     uint64_t outputTokens = 0;
     uint64_t totalTokens = 0;
     std::optional<double> estimatedCost; ///< with a price for the model
+
+    /// {"input_tokens", "output_tokens", "total_tokens"}, and "estimated_cost_usd" when there is a cost.
+    web::json::value toJson() const;
 };
 
 /// Per-model prices in USD per million tokens, from a JSON file:

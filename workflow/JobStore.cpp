@@ -90,11 +90,7 @@ value usageJson(const std::map<std::string, ModelUsage>& usage)
     value json = value::object(true);
     for (const auto& [model, tokens] : usage)
     {
-        value entry = value::object(true);
-        entry["input_tokens"] = value::number(tokens.inputTokens);
-        entry["output_tokens"] = value::number(tokens.outputTokens);
-        entry["total_tokens"] = value::number(tokens.totalTokens);
-        json[model] = entry;
+        json[model] = tokens.toJson(); // no cost: prices are not part of the job
     }
     return json;
 }
