@@ -235,6 +235,7 @@ class JobRun
 public:
     JobRun(std::shared_ptr<const api::ApiClient> client, JobOptions options)
         : m_Client(std::move(client))
+        , m_SingleShotClient(withoutRetries(m_Client))
         , m_Options(std::move(options))
         , m_Directory(m_Options.jobDirectory)
     {
@@ -551,17 +552,24 @@ private:
         return create(chosen);
     }
 
-    void upload(const std::vector<Shard*>& chosen)
+    /// The shards of chosen in state `from`, moved to state `to`.
+    static std::vector<Shard*> advance(const std::vector<Shard*>& chosen, const char* from, const char* to)
     {
-        std::vector<Shard*> uploads;
+        std::vector<Shard*> moved;
         for (Shard* shard : chosen)
         {
-            if (shard->state == "pending")
+            if (shard->state == from)
             {
-                shard->state = "uploading";
-                uploads.push_back(shard);
+                shard->state = to;
+                moved.push_back(shard);
             }
         }
+        return moved;
+    }
+
+    void upload(const std::vector<Shard*>& chosen)
+    {
+        const std::vector<Shard*> uploads = advance(chosen, "pending", "uploading");
         if (uploads.empty())
         {
             return;
@@ -575,7 +583,7 @@ private:
                 content->setFileName(uploadName(*shard));
                 // Sent once: after a lost answer the next pass looks for the upload by its name instead.
                 shard->uploadId =
-                    api::FilesApi(withoutRetries(m_Client)).createFile(content, _XPLATSTR("batch")).get()->getId();
+                    api::FilesApi(m_SingleShotClient).createFile(content, _XPLATSTR("batch")).get()->getId();
                 shard->state = "uploaded";
             });
         }
@@ -584,15 +592,7 @@ private:
     /// Whether a batch was created: when every call failed for a passing reason, the polls back off.
     bool create(const std::vector<Shard*>& chosen)
     {
-        std::vector<Shard*> creates;
-        for (Shard* shard : chosen)
-        {
-            if (shard->state == "uploaded")
-            {
-                shard->state = "creating";
-                creates.push_back(shard);
-            }
-        }
+        const std::vector<Shard*> creates = advance(chosen, "uploaded", "creating");
         save(); // the uploads, and before creating: a batch whose answer is lost is found by its tag
         bool created = false;
         for (Shard* shard : creates)
@@ -860,6 +860,7 @@ private:
     }
 
     std::shared_ptr<const api::ApiClient> m_Client;
+    std::shared_ptr<const api::ApiClient> m_SingleShotClient; ///< for uploads, sent once
     JobOptions m_Options;
     std::string m_Directory;
     Manifest m_Manifest;
