@@ -1,15 +1,31 @@
 """Runs the JSONL benchmarks side by side, in one run on the same files, and prints a table.
 
-    python3 bench/compare.py                 # after scripts/setup.sh: 50,000 lines (about 80 MB), and 4x that
+    python3 bench/compare.py                 # after scripts/setup.sh: files of 50,000 lines (about 80 MB)
     python3 bench/compare.py --lines 2000 --repeat 1   # a quick look
     python3 bench/compare.py --only jobs     # only whole jobs of 100,000 and 1,000,000 requests
 
-Reading an output file, typed, line by line: our ResultFileReader (build/bench/read_results) against
-Python's json.loads per line and Node's JSON.parse per line, each in its own process. Writing 50,000
-request lines: our RequestFileWriter against a Python json.dumps loop. Throughput is the file size over
-the process's wall time (best of --repeat runs); peak RSS is the VmHWM each process reads from
-/proc/self/status as it ends (rusage would count the forking Python parent's pages too). The 4x file
-shows whether memory grows with the file.
+Reading batch output files line by line, each reader in its own process and all doing the same work: our
+ResultFileReader (build/bench/read_results TASK FILE), Python's json.loads per line, Node's JSON.parse per
+line (readline), and simdjson on the raw lines as the limit (build/bench/read_raw_simdjson ondemand|dom
+TASK FILE): its on-demand API, which visits only the values a task needs, and its DOM API, which parses
+and validates every value. The tasks:
+  (a) outcomes by custom_id: each line's custom_id; succeeded when error is null and response is an
+      object with a 2xx status_code, failed otherwise;
+  (b) usage.total_tokens summed, and each answer's text (choices[0].message.content, when a non-empty string) taken
+      as a string of its own, one at a time;
+  (c) every embedding vector read into 32-bit floats.
+(a) and (b) run on a chat file (--lines lines, about 80 MB at 50,000) and a unicode file (the same count,
+answers in other scripts, a third of the lines in \\u escapes; about 95 MB); (c) on an embeddings file (a
+25th of the lines, 1,536 floats each; about 68 MB). bench/make_output_file.py writes them once into
+BUILD/bench-data. Each reader prints one line, the task's counts and its peak RSS (see READING_PROTOCOL
+below); the counts must agree across readers before the table prints. Throughput is the file size over the
+process's wall time (best of --repeat runs); peak RSS is the VmHWM each process reads from
+/proc/self/status as it ends (rusage would count the forking Python parent's pages too), the largest over
+the runs. After the table: the targets with PASS or FAIL, and our task (b) peak RSS on chat files of a
+tenth, one and five times the lines (8, 80 and 400 MB at 50,000), which must stay under 16 MiB and flat.
+
+Writing --lines request lines: our RequestFileWriter against a Python json.dumps loop, timed and measured
+the same way.
 
 Then the models against cpprestsdk's own JSON (build/bench/model_bench, Google Benchmark), uploads and
 downloads through FilesApi against the local server (build/bench/transfer; 10 MB and 200 MB), and the
@@ -23,6 +39,7 @@ server: the client's peak RSS and CPU time per request (its own rusage, from wai
 import argparse
 import http.client
 import json
+import math
 import os
 import shutil
 import statistics
@@ -33,37 +50,123 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-PYTHON_READER = r"""
+# The reading protocol. Every reader is run as `READER TASK FILE` (TASK a, b or c), skips blank lines, exits
+# non-zero on a line it cannot read, and prints one line of whitespace-separated fields, the last its peak RSS
+# in KiB (VmHWM):
+#   a: lines succeeded failed id_bytes hwm      (id_bytes: custom_id's UTF-8 bytes, summed)
+#   b: lines answers tokens text_bytes hwm      (answers: lines whose answer text is a non-empty string; text_bytes:
+#                                                their UTF-8 bytes, summed)
+#   c: lines vectors floats checksum hwm        (checksum: each vector's first float as float32, summed,
+#                                                6 decimals)
+READING_PROTOCOL = {"a": "lines succeeded failed id_bytes", "b": "lines answers tokens text_bytes",
+                    "c": "lines vectors floats checksum"}
+READING_TASKS = {"a": "(a) outcomes by custom_id", "b": "(b) tokens + answer texts", "c": "(c) embeddings to float32"}
+
+PYTHON_LINES = r"""
 import json, sys
-lines = succeeded = 0
-with open(sys.argv[1], "rb") as f:
-    for line in f:
-        if not line.strip():
-            continue
-        d = json.loads(line)
-        lines += 1
-        r = d.get("response")
-        if d.get("error") is None and r and 200 <= r["status_code"] < 300:
-            succeeded += 1
-print(lines, succeeded, [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1])
+from array import array
+
+def json_lines(path):
+    with open(path, "rb") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+def peak_rss_kib():
+    with open("/proc/self/status") as status:
+        return next(l for l in status if l.startswith("VmHWM")).split()[1]
 """
 
-NODE_READER = r"""
+PYTHON_READERS = {
+    "a": PYTHON_LINES + r"""
+lines = succeeded = id_bytes = 0
+for d in json_lines(sys.argv[1]):
+    lines += 1
+    id_bytes += len(d["custom_id"].encode("utf-8"))
+    r = d.get("response")
+    if d.get("error") is None and isinstance(r, dict) and 200 <= r.get("status_code", 0) < 300:
+        succeeded += 1
+print(lines, succeeded, lines - succeeded, id_bytes, peak_rss_kib())
+""",
+    "b": PYTHON_LINES + r"""
+lines = answers = tokens = text_bytes = 0
+for d in json_lines(sys.argv[1]):
+    lines += 1
+    body = (d.get("response") or {}).get("body") or {}
+    choices = body.get("choices")
+    text = choices[0].get("message", {}).get("content") if choices else None
+    if isinstance(text, str) and text:
+        answers += 1
+        text_bytes += len(text.encode("utf-8"))
+    usage = body.get("usage")
+    if usage:
+        tokens += usage["total_tokens"]
+print(lines, answers, tokens, text_bytes, peak_rss_kib())
+""",
+    "c": PYTHON_LINES + r"""
+lines = vectors = floats = 0
+checksum = 0.0
+for d in json_lines(sys.argv[1]):
+    lines += 1
+    body = (d.get("response") or {}).get("body") or {}
+    for item in body.get("data") or ():
+        vector = array("f", item["embedding"])
+        vectors += 1
+        floats += len(vector)
+        if vector:
+            checksum += vector[0]
+print(lines, vectors, floats, f"{checksum:.6f}", peak_rss_kib())
+""",
+}
+
+NODE_LINES = r"""
 const fs = require("fs");
-const lines = require("readline").createInterface({input: fs.createReadStream(process.argv[1]), crlfDelay: Infinity});
-let count = 0, succeeded = 0;
-lines.on("line", (line) => {
-  if (!line.trim()) return;
-  const d = JSON.parse(line);
-  count++;
-  const r = d.response;
-  if (d.error == null && r && r.status_code >= 200 && r.status_code < 300) succeeded++;
-});
-lines.on("close", () => {
-  const hwm = fs.readFileSync("/proc/self/status", "utf8").split("\n").find((l) => l.startsWith("VmHWM")).split(/\s+/)[1];
-  console.log(count, succeeded, hwm);
-});
+function eachJsonLine(path, visit, done) {
+  const lines = require("readline").createInterface({input: fs.createReadStream(path), crlfDelay: Infinity});
+  lines.on("line", (line) => { if (line.trim()) visit(JSON.parse(line)); });
+  lines.on("close", done);
+}
+function peakRssKiB() {
+  return fs.readFileSync("/proc/self/status", "utf8").split("\n").find((l) => l.startsWith("VmHWM")).split(/\s+/)[1];
+}
 """
+
+NODE_READERS = {
+    "a": NODE_LINES + r"""
+let lines = 0, succeeded = 0, idBytes = 0;
+eachJsonLine(process.argv[1], (d) => {
+  lines++;
+  idBytes += Buffer.byteLength(d.custom_id, "utf8");
+  const r = d.response;
+  if (d.error == null && r && typeof r === "object" && r.status_code >= 200 && r.status_code < 300) succeeded++;
+}, () => console.log(lines, succeeded, lines - succeeded, idBytes, peakRssKiB()));
+""",
+    "b": NODE_LINES + r"""
+let lines = 0, answers = 0, tokens = 0, textBytes = 0;
+eachJsonLine(process.argv[1], (d) => {
+  lines++;
+  const body = d.response?.body;
+  const text = body?.choices?.[0]?.message?.content;
+  if (typeof text === "string" && text.length > 0) {
+    answers++;
+    textBytes += Buffer.byteLength(text, "utf8");
+  }
+  if (body?.usage) tokens += body.usage.total_tokens;
+}, () => console.log(lines, answers, tokens, textBytes, peakRssKiB()));
+""",
+    "c": NODE_LINES + r"""
+let lines = 0, vectors = 0, floats = 0, checksum = 0;
+eachJsonLine(process.argv[1], (d) => {
+  lines++;
+  for (const item of d.response?.body?.data ?? []) {
+    const vector = Float32Array.from(item.embedding);
+    vectors++;
+    floats += vector.length;
+    if (vector.length) checksum += vector[0];
+  }
+}, () => console.log(lines, vectors, floats, checksum.toFixed(6), peakRssKiB()));
+""",
+}
 
 PYTHON_WRITER = r"""
 import json, sys
@@ -88,14 +191,27 @@ def run(command, env=None):
 
 def best(command, repeat):
     """(best seconds, peak RSS in MiB over the runs, the first run's fields)."""
-    runs = [run(command) for _ in range(repeat)]
-    return min(r[0] for r in runs), max(int(r[1][-1]) for r in runs) / 1024.0, runs[0][1]
+    return best_in_turns({"": command}, repeat)[""]
 
 
-def make_file(path, lines, copies):
+def best_in_turns(commands, repeat):
+    """best() for several commands, run in turns (each once per round) so that a slow spell of a shared
+    machine falls on every contender alike: {name: (best seconds, peak RSS MiB, the first run's fields)}."""
+    runs = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            runs[name].append(run(command))
+    return {name: (min(r[0] for r in done), max(int(r[1][-1]) for r in done) / 1024.0, done[0][1])
+            for name, done in runs.items()}
+
+
+def make_file(path, kind, lines):
+    """A batch output file of `kind` (bench/make_output_file.py), written once and kept for later runs; a
+    run stopped while writing leaves only the .part file, never a short file under the kept name."""
     if not os.path.exists(path):
-        subprocess.run([sys.executable, os.path.join(HERE, "make_output_file.py"), path, "--lines", str(lines),
-                        "--copies", str(copies)], check=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "make_output_file.py"), path + ".part", "--kind", kind,
+                        "--lines", str(lines)], check=True)
+        os.rename(path + ".part", path)
     return path
 
 
@@ -117,30 +233,8 @@ def main() -> int:
     if args.only == "jobs":
         print_job_scale(args.build, work, job_sizes)
         return 0
-    reader = os.path.join(args.build, "bench", "read_results")
     writer = os.path.join(args.build, "bench", "write_requests")
-    one = make_file(os.path.join(work, f"output-{args.lines}.jsonl"), args.lines, 1)
-    four = make_file(os.path.join(work, f"output-{args.lines}x4.jsonl"), args.lines, 4)
-
-    print(f"Reading a batch output file, typed, line by line (best of {args.repeat}; wall time per process)\n")
-    print("| reader | file | MB | MB/s | peak RSS MiB | ours vs this |")
-    print("|---|---|---:|---:|---:|---:|")
-    ours = {}
-    for label, path in (("1x", one), ("4x", four)):
-        megabytes = os.path.getsize(path) / 1e6
-        results = {}
-        for name, command in (("ours (ResultFileReader)", [reader, path]),
-                              ("Python json.loads", [sys.executable, "-c", PYTHON_READER, path]),
-                              ("Node JSON.parse", ["node", "-e", NODE_READER, path])):
-            seconds, rss, fields = best(command, args.repeat)
-            results[name] = (megabytes / seconds, rss, fields)
-        ours[label] = results["ours (ResultFileReader)"]
-        counts = {name: r[2][0] for name, r in results.items()}
-        if len(set(counts.values())) != 1:
-            sys.exit(f"compare.py: the readers disagree on the line count: {counts}")
-        for name, (speed, rss, _) in results.items():
-            ratio = ours[label][0] / speed
-            print(f"| {name} | {label} | {megabytes:.0f} | {speed:.0f} | {rss:.1f} | {ratio:.2f}x |")
+    print_reading(args.build, work, args.lines, args.repeat)
 
     count = args.lines
     print(f"\nWriting {count} request lines (best of {args.repeat})\n")
@@ -157,7 +251,6 @@ def main() -> int:
     for name, (speed, rate, rss) in written.items():
         print(f"| {name} | {speed:.0f} | {rate:.0f} | {rss:.1f} | {base / rate:.2f}x |")
 
-    print(f"\nPeak RSS of our reader: {ours['1x'][1]:.1f} MiB for the 1x file, {ours['4x'][1]:.1f} MiB for the 4x file.")
     print_model_costs(os.path.join(args.build, "bench", "model_bench"), args.model_repetitions if args.repeat > 1 else 1)
     servers = [("ours", os.path.join(args.build, "tools", "batch_server", "openai-batch-server"))]
     if args.baseline_server:
@@ -166,6 +259,114 @@ def main() -> int:
     print_server_load(args.build, work, servers, 10 if args.repeat > 1 else 1, 10000 if args.repeat > 1 else 200)
     print_job_scale(args.build, work, job_sizes)
     return 0
+
+
+OURS, PYTHON, NODE, ONDEMAND, DOM = ("ours (read_results)", "Python json.loads", "Node JSON.parse",
+                                     "simdjson on-demand (raw)", "simdjson DOM (raw)")
+
+
+def readers(build, task, path):
+    """Each reader's command for one task on one file, in the order of the table."""
+    raw = os.path.join(build, "bench", "read_raw_simdjson")
+    return {OURS: [os.path.join(build, "bench", "read_results"), task, path],
+            PYTHON: [sys.executable, "-c", PYTHON_READERS[task], path],
+            NODE: ["node", "-e", NODE_READERS[task], path],
+            ONDEMAND: [raw, "ondemand", task, path],
+            DOM: [raw, "dom", task, path]}
+
+
+def print_reading(build, work, lines, repeat):
+    """Every reader on every task and file; the counts checked before anything prints; then the targets
+    and our reader's memory as the file grows."""
+    files = {kind: make_file(os.path.join(work, f"output-{kind}-{count}.jsonl"), kind, count)
+             for kind, count in (("chat", lines), ("unicode", lines), ("embeddings", max(1, lines // 25)))}
+    results = {}
+    for task, kind in (("a", "chat"), ("a", "unicode"), ("b", "chat"), ("b", "unicode"), ("c", "embeddings")):
+        results[task, kind] = best_in_turns(readers(build, task, files[kind]), repeat)
+        check_agreement(task, kind, {name: fields for name, (_, _, fields) in results[task, kind].items()})
+
+    print(f"Reading batch output files line by line (best of {repeat}; wall time per process; every reader does "
+          "the same task)\n")
+    print("| task | file | contender | MB | MB/s | peak RSS MiB | ours vs this |")
+    print("|---|---|---|---:|---:|---:|---:|")
+    for (task, kind), by_reader in results.items():
+        megabytes = os.path.getsize(files[kind]) / 1e6
+        ours = by_reader[OURS][0]
+        for name, (seconds, rss, _) in by_reader.items():
+            print(f"| {READING_TASKS[task]} | {kind} | {name} | {megabytes:.1f} | {megabytes / seconds:.0f} | "
+                  f"{rss:.1f} | {seconds / ours:.2f}x |")
+    print_reading_targets({run: {name: r[0] for name, r in by_reader.items()} for run, by_reader in results.items()})
+    print_reader_memory(build, work, lines, repeat)
+
+
+def check_agreement(task, kind, said):
+    """Exits, naming who said what, unless every reader printed the same counts for the task: every field
+    but the peak RSS, the checksum to 1e-3 relative (or its 6 printed decimals)."""
+    fields = READING_PROTOCOL[task].split()
+
+    def agree(mine, theirs):
+        if len(mine) != len(fields) + 1 or len(theirs) != len(fields) + 1:
+            return False
+        if task == "c":
+            return mine[:3] == theirs[:3] and math.isclose(as_float(mine[3]), as_float(theirs[3]), rel_tol=1e-3,
+                                                           abs_tol=1e-6)
+        return mine[:-1] == theirs[:-1]
+
+    first = next(iter(said.values()))
+    if not all(agree(first, theirs) for theirs in said.values()):
+        who = "\n".join(f"  {name}: {' '.join(printed)}" for name, printed in said.items())
+        sys.exit(f"compare.py: the readers disagree on {READING_TASKS[task]} on the {kind} file "
+                 f"(fields: {READING_PROTOCOL[task]} hwm):\n{who}")
+
+
+def as_float(text):
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
+def print_reading_targets(seconds):
+    """The reading targets, from the best wall times of the table."""
+    print("\nReading targets (from the best wall times above)\n")
+    print("| target | measured | result |")
+    print("|---|---:|---|")
+    for kind in ("chat", "unicode"):
+        times = seconds["b", kind]
+        for other in (PYTHON, NODE):
+            speedup = times[other] / times[OURS]
+            print_target(f"(b) {kind}: ours at least 5x as fast as {other}", speedup, speedup >= 5)
+        # Two limits: the DOM parse checks every value, as ours, Python and Node do (the same work); the
+        # on-demand parse skips the values the task does not visit, so it checks less than any other row.
+        for raw, work in ((DOM, "the same work: every value checked"), (ONDEMAND, "checks only what it visits")):
+            ratio = times[OURS] / times[raw]
+            print_target(f"(b) {kind}: ours time / {raw} time ({work}) at most 1.5", ratio, ratio <= 1.5)
+    times = seconds["c", "embeddings"]
+    speedup = times[PYTHON] / times[OURS]
+    print_target(f"(c) embeddings: ours at least 8x as fast as {PYTHON}", speedup, speedup >= 8)
+
+
+def print_target(label, measured, passed, form="{:.2f}x"):
+    print(f"| {label} | {form.format(measured)} | {'PASS' if passed else 'FAIL'} |")
+
+
+def print_reader_memory(build, work, lines, repeat):
+    """Our task (b) peak RSS on chat files of a tenth, one and five times the lines. Flat means at most
+    1 MiB more on the largest file than on the smallest (50 times the data)."""
+    print(f"\nPeak RSS of our reader, task (b) on chat files (largest of {repeat} runs; target: under 16 MiB "
+          "and flat)\n")
+    print("| lines | MB | peak RSS MiB |")
+    print("|---:|---:|---:|")
+    peaks = []
+    for count in (max(1, lines // 10), lines, lines * 5):
+        path = make_file(os.path.join(work, f"output-chat-{count}.jsonl"), "chat", count)
+        _, rss, _ = best(readers(build, "b", path)[OURS], repeat)
+        peaks.append(rss)
+        print(f"| {count:,} | {os.path.getsize(path) / 1e6:.1f} | {rss:.1f} |")
+    growth = peaks[-1] - peaks[0]
+    passed = max(peaks) < 16 and growth <= 1
+    print(f"\nUnder 16 MiB and flat: at most {max(peaks):.1f} MiB, {growth:+.1f} MiB from the smallest file to the "
+          f"largest: {'PASS' if passed else 'FAIL'}")
 
 
 def job_requests(path, count):
@@ -374,13 +575,24 @@ def print_model_costs(program, repeat):
              "write": "serialize / toJson + serialize",
              "tree_write": "serialize / copy of the parsed tree + serialize (no model: the floor for toJson)",
              "round_trip": "parse + serialize / the same through the model"}
+    overheads = {}
     for document in ("Batch", "ListBatchesResponse", "BatchRequestOutput"):
         for step, label in steps.items():
             pairs = runs[f"{document}/{step}"]
             raw = statistics.median(r for r, _ in pairs)
             model = statistics.median(m for _, m in pairs)
-            overhead = statistics.median(m / r - 1 for r, m in pairs) * 100
-            print(f"| {document} | {label} | {raw:,.0f} | {model:,.0f} | {overhead:+.0f}% |")
+            overheads[document, step] = statistics.median(m / r - 1 for r, m in pairs) * 100
+            print(f"| {document} | {label} | {raw:,.0f} | {model:,.0f} | {overheads[document, step]:+.0f}% |")
+    print("\nModel targets: reading within +30% of cpprestsdk's parse; writing (toJson + serialize) within 10 "
+          "points of copying a parsed tree + serialize, the floor of any toJson that returns a web::json::value\n")
+    print("| target | measured | result |")
+    print("|---|---:|---|")
+    for document in ("Batch", "ListBatchesResponse", "BatchRequestOutput"):
+        read = overheads[document, "read"]
+        print_target(f"{document}: parse + fromJson at most +30%", read, read <= 30, "{:+.0f}%")
+        gap = overheads[document, "write"] - overheads[document, "tree_write"]
+        print_target(f"{document}: toJson + serialize at most 10 points over the tree copy", gap, gap <= 10,
+                     "{:+.0f} points")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake make g++ pkg-config python3 python3-jinja2 python3-yaml
-          libcpprest-dev libboost-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+          libcpprest-dev libboost-dev libssl-dev libsimdjson-dev libgtest-dev libgmock-dev libbenchmark-dev
           clang libclang-rt-14-dev clang-format clang-tidy)
 missing=()
 for package in "${packages[@]}"; do

@@ -59,6 +59,20 @@ std::string describeProblems(const std::string& path, const std::vector<LineProb
     return text;
 }
 
+/// A succeeded response's tokens, under its model; a body without usage or model adds nothing.
+void addTokens(std::map<std::string, TokenUsage>& tokensByModel, const BatchResult& result)
+{
+    try
+    {
+        const TokenUsage usage = result.usage();
+        tokensByModel[std::string(result.model())] += usage;
+    }
+    catch (const std::invalid_argument&)
+    {
+        // Not every endpoint's body says both (a moderation has no usage): nothing to count.
+    }
+}
+
 void readResults(const std::string& path, BatchRun& run, std::unordered_set<std::string>& seen)
 {
     if (path.empty())
@@ -76,14 +90,16 @@ void readResults(const std::string& path, BatchRun& run, std::unordered_set<std:
         if (result.succeeded())
         {
             run.succeeded.push_back(result.customId);
+            addTokens(run.tokensByModel, result);
             continue;
         }
         FailedRequest failed{result.customId, result.statusCode, result.errorCode.value_or(""),
                              result.errorMessage.value_or("")};
-        if (!result.errorCode && !result.body.empty())
+        const std::string_view body = result.errorCode ? std::string_view() : result.body();
+        if (!body.empty())
         {
             // An HTTP error: the body holds OpenAI's error object.
-            const auto error = api::OpenAIError::parse(std::string(result.body));
+            const auto error = api::OpenAIError::parse(std::string(body));
             if (error)
             {
                 failed.code = utility::conversions::to_utf8string(error->code);

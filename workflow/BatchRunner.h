@@ -4,6 +4,7 @@
 
 #include "workflow/BatchWaiter.h"
 #include "workflow/Namespaces.h"
+#include "workflow/ResultFileReader.h"
 
 #include "api/ApiClient.h"
 #include "model/Batch.h"
@@ -65,6 +66,9 @@ struct BatchRun
     std::vector<std::string> succeeded; ///< custom_ids with a 2xx response, in output-file order
     std::vector<FailedRequest> failed;  ///< in output-file, then error-file order
     std::vector<std::string> missing;   ///< custom_ids with no result at all, in request-file order
+    /// The tokens the succeeded requests' responses say they used, summed per model (body.model), from
+    /// the output file's lines; responses without usage are not counted.
+    std::map<std::string, TokenUsage> tokensByModel;
 };
 
 class BatchRunner

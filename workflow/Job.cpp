@@ -83,37 +83,28 @@ RequestOutcome classify(const BatchResult* result, int attempt, int maxAttempts)
 /// usage, under the body's model.
 void addLineUsage(std::map<std::string, ModelUsage>& usage, const BatchResult& result)
 {
-    value body;
+    TokenUsage counts;
     try
     {
-        body = result.bodyJson();
+        counts = result.usage();
     }
-    catch (const std::exception&)
+    catch (const std::invalid_argument&)
     {
-        return; // a body cpprestsdk cannot hold (a lone surrogate): its tokens are not counted
+        return; // no usage (or a failed request): nothing to count
     }
-    if (!body.is_object() || !body.has_object_field("usage"))
+    std::string model;
+    try
     {
-        return;
+        model = std::string(result.model());
     }
-    const value& counts = body.at("usage");
-    const auto number = [&counts](const char* a, const char* b) -> uint64_t {
-        for (const char* name : {a, b})
-        {
-            if (counts.has_number_field(name))
-            {
-                return counts.at(name).as_number().to_uint64();
-            }
-        }
-        return 0;
-    };
-    ModelUsage& model = usage[body.has_string_field("model") ? body.at("model").as_string() : std::string()];
-    const uint64_t input = number("prompt_tokens", "input_tokens");
-    const uint64_t output = number("completion_tokens", "output_tokens");
-    model.inputTokens += input;
-    model.outputTokens += output;
-    model.totalTokens +=
-        counts.has_number_field("total_tokens") ? counts.at("total_tokens").as_number().to_uint64() : input + output;
+    catch (const std::invalid_argument&)
+    {
+        // counted under no model
+    }
+    ModelUsage& tokens = usage[model];
+    tokens.inputTokens += static_cast<uint64_t>(counts.input);
+    tokens.outputTokens += static_cast<uint64_t>(counts.output);
+    tokens.totalTokens += static_cast<uint64_t>(counts.total != 0 ? counts.total : counts.input + counts.output);
 }
 
 JobSummary summaryOf(const Manifest& manifest, const PriceTable* prices)

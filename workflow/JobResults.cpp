@@ -28,6 +28,7 @@ struct JobResults::State
     static constexpr size_t MAX_OPEN_FILES = 16;
     std::map<std::string, std::ifstream> openFiles; ///< result files read by offset, at most MAX_OPEN_FILES
     std::string line;                               ///< the current result line
+    JsonLineParser parser;                          ///< holds the tree of line, for its typed reads
 
     // Order::AsStored: the result file being read, front to back.
     size_t shard = 0;
@@ -85,7 +86,7 @@ struct JobResults::State
         if (kind == ResultKind::Output || kind == ResultKind::Error)
         {
             readLine(kind == ResultKind::Output ? decider->outputFile : decider->errorFile, record.resultOffset);
-            parseResultLine(line, result.result);
+            parseResultLine(line, result.result, parser);
             result.customId = result.result.customId;
             errorOf(result);
             return;
@@ -103,9 +104,10 @@ struct JobResults::State
         const BatchResult& line = result.result;
         result.code = line.errorCode.value_or("");
         result.message = line.errorMessage.value_or("");
-        if (!line.errorCode && !line.succeeded() && !line.body.empty())
+        const std::string_view body = line.errorCode || line.succeeded() ? std::string_view() : line.body();
+        if (!body.empty())
         {
-            if (const auto error = api::OpenAIError::parse(std::string(line.body)))
+            if (const auto error = api::OpenAIError::parse(std::string(body)))
             {
                 result.code = utility::conversions::to_utf8string(error->code);
                 result.message = utility::conversions::to_utf8string(error->message);

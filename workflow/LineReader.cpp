@@ -15,7 +15,7 @@ constexpr size_t BUFFER_BYTES = 1 << 20;
 LineReader::LineReader(const std::string& path)
     : m_File(std::make_unique<std::ifstream>(path, std::ios::binary))
     , m_Stream(*m_File)
-    , m_Buffer(BUFFER_BYTES)
+    , m_Buffer(BUFFER_BYTES + padding)
 {
     if (!*m_File)
     {
@@ -25,14 +25,14 @@ LineReader::LineReader(const std::string& path)
 
 LineReader::LineReader(std::istream& stream)
     : m_Stream(stream)
-    , m_Buffer(BUFFER_BYTES)
+    , m_Buffer(BUFFER_BYTES + padding)
 {
 }
 
 bool LineReader::fillBuffer()
 {
     m_Consumed += m_End; // the whole buffer was read: fillBuffer runs only when m_Begin == m_End
-    m_Stream.read(m_Buffer.data(), static_cast<std::streamsize>(m_Buffer.size()));
+    m_Stream.read(m_Buffer.data(), static_cast<std::streamsize>(BUFFER_BYTES));
     m_Begin = 0;
     m_End = static_cast<size_t>(m_Stream.gcount());
     if (m_Stream.bad())
@@ -81,6 +81,13 @@ bool LineReader::next(std::string_view& line)
             line = m_Line;
             break;
         }
+    }
+    if (assembling)
+    {
+        // The padding after an assembled line: spaces held in the string, so nothing read ahead is undefined.
+        const size_t length = m_Line.size();
+        m_Line.append(padding, ' ');
+        line = std::string_view(m_Line.data(), length);
     }
     ++m_LineNumber;
     if (!line.empty() && line.back() == '\r')

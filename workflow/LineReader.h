@@ -17,6 +17,9 @@ class LineReader
 public:
     /// A line longer than this is refused: the reader holds one line at a time.
     static constexpr size_t maxLineBytes = size_t{512} << 20;
+    /// At least this many bytes may be read after the end of every line next() gives: simdjson reads
+    /// ahead of a document's end (SIMDJSON_PADDING), so lines are parsed where they lie, not copied.
+    static constexpr size_t padding = 64;
 
     /// A file that cannot be opened throws std::runtime_error naming it and the reason.
     explicit LineReader(const std::string& path);
@@ -24,7 +27,7 @@ public:
     explicit LineReader(std::istream& stream);
 
     /// The next line without its "\n" or "\r\n" (the last line may lack them); false at the end. The
-    /// view is valid until the next call.
+    /// view is valid until the next call; padding readable bytes follow it.
     bool next(std::string_view& line);
     /// Lines read so far.
     size_t lineNumber() const { return m_LineNumber; }

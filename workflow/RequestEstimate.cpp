@@ -1,6 +1,6 @@
 #include "workflow/RequestEstimate.h"
 
-#include "workflow/JsonCursor.h"
+#include "workflow/JsonLine.h"
 
 #include <algorithm>
 
@@ -8,64 +8,86 @@ namespace openai_batch::workflow {
 
 namespace {
 
+using simdjson::ondemand::json_type;
+
 constexpr uint64_t BYTES_PER_TOKEN = 3;
 
 /// The number of inputs body.input holds: each element of an array of strings or of token arrays, else
 /// one (a string, or one array of token numbers).
 uint64_t countInputs(std::string_view input)
 {
-    JsonCursor cursor(input);
-    if (cursor.peek() != JsonKind::Array)
+    if (input.empty() || input.front() != '[')
     {
         return 1;
     }
-    uint64_t elements = 0;
+    thread_local OnDemandCopy copy;
+    simdjson::ondemand::array elements;
+    if (copy.root(input).get_array().get(elements) != simdjson::SUCCESS)
+    {
+        return 1;
+    }
+    uint64_t count = 0;
     bool tokenNumbers = false;
-    cursor.readArray([&](JsonCursor& element) {
-        tokenNumbers = tokenNumbers || element.peek() == JsonKind::Number;
-        element.readValue();
-        ++elements;
-    });
-    return tokenNumbers ? 1 : elements;
+    for (auto element : elements)
+    {
+        json_type type{};
+        tokenNumbers = tokenNumbers || (element.type().get(type) == simdjson::SUCCESS && type == json_type::number);
+        ++count;
+    }
+    return tokenNumbers ? 1 : count;
+}
+
+/// A cap given as a whole number of tokens; 0 for anything else (a fraction, an exponent, a number
+/// too large for 64 bits): the API refuses those, so they say nothing about tokens.
+uint64_t capOf(std::string_view number)
+{
+    const bool whole = !number.empty() && number.find_first_not_of("0123456789") == std::string_view::npos;
+    return whole && number.size() <= 18 ? std::stoull(std::string(number)) : 0;
 }
 
 } // namespace
 
 RequestEstimate estimateRequest(std::string_view body)
 {
+    thread_local OnDemandCopy copy;
+    simdjson::ondemand::object members;
+    if (const auto code = copy.root(body).get_object().get(members))
+    {
+        throw JsonSyntaxError(std::string("not a JSON object: ") + simdjson::error_message(code));
+    }
     RequestEstimate estimate;
     uint64_t inputBytes = 0;
-    JsonCursor cursor(body);
-    cursor.readObject([&](std::string_view key, JsonCursor& member) {
-        if (key == "model" && member.peek() == JsonKind::String)
+    for (auto member : members)
+    {
+        std::string_view key;
+        simdjson::ondemand::value value;
+        json_type type{};
+        if (member.unescaped_key().get(key) != simdjson::SUCCESS || member.value().get(value) != simdjson::SUCCESS
+            || value.type().get(type) != simdjson::SUCCESS)
         {
-            estimate.model = member.readString();
+            throw JsonSyntaxError("not valid JSON: a member of the body cannot be read");
+        }
+        std::string_view model;
+        if (key == "model" && type == json_type::string && value.get_string().get(model) == simdjson::SUCCESS)
+        {
+            estimate.model = std::string(model);
         }
         else if ((key == "max_tokens" || key == "max_completion_tokens" || key == "max_output_tokens")
-                 && member.peek() == JsonKind::Number)
+                 && type == json_type::number)
         {
-            const JsonSpan cap = member.readValue();
-            const bool whole = cap.text.find_first_of(".eE-") == std::string_view::npos;
-            // A cap too large for 64 bits, or not a whole number, says nothing about tokens: the API refuses it.
-            const uint64_t tokens = whole && cap.text.size() <= 18 ? std::stoull(std::string(cap.text)) : 0;
-            estimate.outputTokens = std::max(estimate.outputTokens, tokens);
+            estimate.outputTokens = std::max(estimate.outputTokens, capOf(rawText(value)));
         }
         else if (key == "messages" || key == "input" || key == "prompt" || key == "instructions" || key == "tools"
                  || key == "functions" || key == "response_format" || key == "text")
         {
-            const JsonSpan text = member.readValue();
-            inputBytes += text.text.size();
+            const std::string_view text = rawText(value);
+            inputBytes += text.size();
             if (key == "input")
             {
-                estimate.embeddingInputs = countInputs(text.text);
+                estimate.embeddingInputs = countInputs(text);
             }
         }
-        else
-        {
-            member.readValue();
-        }
-    });
-    cursor.expectEnd();
+    }
     estimate.inputTokens = (inputBytes + BYTES_PER_TOKEN - 1) / BYTES_PER_TOKEN;
     return estimate;
 }

@@ -29,7 +29,8 @@ struct RequestEstimate
     uint64_t tokens() const { return inputTokens + outputTokens; }
 };
 
-/// Reads body, a request body object's JSON text; throws JsonSyntaxError when it is not a valid object.
+/// Reads body, a request body object's JSON text, checked already (readRequestLine): only the members
+/// named above are read. Throws JsonSyntaxError when it is not an object.
 RequestEstimate estimateRequest(std::string_view body);
 
 } // namespace openai_batch::workflow

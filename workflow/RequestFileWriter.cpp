@@ -7,45 +7,29 @@ namespace openai_batch::workflow {
 
 RequestFields readRequestLine(std::string_view line)
 {
+    thread_local JsonLineParser parser;
     RequestFields fields;
-    JsonCursor cursor(line);
-    const auto string = [](JsonCursor& member, const char* name) {
-        if (member.peek() != JsonKind::String)
-        {
-            throw std::invalid_argument(std::string("/") + name + ": expected string, got "
-                                        + jsonKindName(member.peek()));
-        }
-        return member.readString();
-    };
     bool hasBody = false;
-    cursor.readTopLevelObject([&](std::string_view key, JsonCursor& member) {
+    for (const auto [key, value] : parser.parseObject(line))
+    {
         if (key == "custom_id")
         {
-            fields.customId = string(member, "custom_id");
+            fields.customId = stringAt(value, "/custom_id");
         }
         else if (key == "method")
         {
-            fields.method = string(member, "method");
+            fields.method = stringAt(value, "/method");
         }
         else if (key == "url")
         {
-            fields.url = string(member, "url");
+            fields.url = stringAt(value, "/url");
         }
         else if (key == "body")
         {
-            const JsonSpan body = member.readValue();
-            if (body.kind != JsonKind::Object)
-            {
-                throw std::invalid_argument(std::string("/body: expected object, got ") + jsonKindName(body.kind));
-            }
-            fields.body = body.text;
+            objectAt(value, "/body");
             hasBody = true;
         }
-        else
-        {
-            member.readValue();
-        }
-    });
+    }
     for (const auto& [present, name] :
          {std::pair{!fields.customId.empty(), "custom_id"}, std::pair{!fields.method.empty(), "method"},
           std::pair{!fields.url.empty(), "url"}, std::pair{hasBody, "body"}})
@@ -55,6 +39,7 @@ RequestFields readRequestLine(std::string_view line)
             throw std::invalid_argument(std::string("/") + name + ": missing required property");
         }
     }
+    fields.body = sourceOf(line, {"body"});
     return fields;
 }
 

@@ -2,7 +2,7 @@
 // in memory that does not grow with the file.
 #pragma once
 
-#include "workflow/JsonCursor.h"
+#include "workflow/JsonLine.h"
 #include "workflow/LineReader.h"
 #include "workflow/Namespaces.h"
 
@@ -21,9 +21,29 @@
 
 namespace openai_batch::workflow {
 
-/// One result line. The fields a caller usually needs are read; the response body stays as its source
-/// text until bodyJson() or toModel() is asked for. Views point into the reader's line buffer and are
-/// valid until its next call to next().
+struct BatchResult;
+
+/// Parses one line into result, checking all of it with parser (whose tree result then reads from);
+/// throws JsonSyntaxError or std::invalid_argument (wrong field types). readable: see JsonLineParser.
+void parseResultLine(std::string_view line, BatchResult& result, JsonLineParser& parser, size_t readable = 0);
+/// The same with a parser of this thread's: result is valid until the thread's next call.
+void parseResultLine(std::string_view line, BatchResult& result);
+
+/// The tokens a response says it used (its `usage`), under one set of names for every endpoint.
+struct TokenUsage
+{
+    int64_t input = 0;     ///< prompt_tokens (chat completions, completions, embeddings) or input_tokens (responses)
+    int64_t output = 0;    ///< completion_tokens or output_tokens; 0 for embeddings
+    int64_t total = 0;     ///< total_tokens
+    int64_t cached = 0;    ///< prompt_tokens_details.cached_tokens or input_tokens_details.cached_tokens
+    int64_t reasoning = 0; ///< completion_tokens_details.reasoning_tokens or output_tokens_details.reasoning_tokens
+
+    TokenUsage& operator+=(const TokenUsage& more);
+};
+
+/// One result line. The envelope (ids, status, error) is read into fields; the response body is read on
+/// request, typed (answerText(), usage(), model(), embedding(), ...) or whole (bodyJson(), toModel()).
+/// Views and typed reads use the reader's buffers: they are valid until its next call to next().
 struct BatchResult
 {
     size_t lineNumber = 0;
@@ -31,18 +51,54 @@ struct BatchResult
     std::string customId;
     std::optional<int64_t> statusCode;       ///< response.status_code; empty when response is null
     std::string requestId;                   ///< response.request_id
-    std::string_view body;                   ///< response.body as JSON text; empty when absent
     std::optional<std::string> errorCode;    ///< error.code, for requests that failed without an HTTP response
     std::optional<std::string> errorMessage; ///< error.message
     std::string_view line;                   ///< the whole line, as read
 
     /// A 2xx response and no error object.
     bool succeeded() const;
-    /// The response body parsed (cpprestsdk's DOM); null when there is none. Throws
-    /// std::invalid_argument ("line N: ...") for text cpprestsdk refuses (an unpaired \u surrogate).
+    /// response.body's exact text, a view of line; empty when there is none. Found on each call.
+    std::string_view body() const;
+    /// The response body parsed (cpprestsdk's DOM); null when there is none.
     web::json::value bodyJson() const;
-    /// The whole line as the generated model; throws as bodyJson() does.
+    /// The whole line as the generated model.
     std::shared_ptr<model::BatchRequestOutput> toModel() const;
+
+    // Typed reads of the body, from the simdjson tree the line was checked with (not cpprestsdk's DOM):
+    // nothing is parsed again, and what is not asked for costs nothing. Each throws std::invalid_argument
+    // naming the line and what it holds when the body is not of that kind ("line 7: no answer text: the
+    // request failed with HTTP 429"), and the line and path when a value has the wrong type ("line 7:
+    // /response/body/usage/total_tokens: expected integer, got string").
+
+    /// The answer: a chat completion's choices[0].message.content, a completion's choices[0].text, or a
+    /// response's output_text parts, joined. Empty when the answer holds no text (a tool call, a refusal).
+    std::string answerText() const;
+    /// body.model, as the API names the model that answered.
+    std::string_view model() const;
+    /// A chat completion's or completion's choices[0].finish_reason ("stop", "length", ...); for a
+    /// response, incomplete_details.reason when it has one, else its status ("completed", ...).
+    std::string_view finishReason() const;
+    /// body.usage, for chat completions, completions, responses and embeddings.
+    TokenUsage usage() const;
+    /// The number of vectors of an embeddings body (its data array).
+    size_t embeddingCount() const;
+    /// The length of the first vector.
+    size_t dimensions() const;
+    /// Vector index as floats (from numbers, or from base64 when encoding_format was base64).
+    std::vector<float> embedding(size_t index = 0) const;
+    /// Every vector, one after another, into out; returns the floats written. Throws
+    /// std::invalid_argument saying how many are needed when capacity is too small.
+    size_t readEmbeddings(float* out, size_t capacity) const;
+
+private:
+    friend void parseResultLine(std::string_view, BatchResult&, JsonLineParser&, size_t);
+    [[noreturn]] static void notOfKind(const std::string& what, const std::string& why);
+    void readEnvelope(simdjson::dom::object line);
+    simdjson::dom::object bodyOfKind(const char* what) const;
+    simdjson::dom::array embeddingData() const;
+
+    simdjson::dom::element m_Body; ///< valid when m_HasBody
+    bool m_HasBody = false;
 };
 
 /// A line that is not a well-formed result.
@@ -91,11 +147,9 @@ public:
 
 private:
     LineReader m_Lines;
+    JsonLineParser m_Parser;
     OnMalformedLine m_OnMalformed;
     std::vector<LineProblem> m_Problems;
 };
-
-/// Parses one line into result; throws JsonSyntaxError or std::invalid_argument (wrong field types).
-void parseResultLine(std::string_view line, BatchResult& result);
 
 } // namespace openai_batch::workflow

@@ -329,14 +329,12 @@ TEST_F(HostileClientsTest, SlowFaultsHoldNoThread)
 TEST_F(HostileClientsTest, RequestsTheServerCannotReadGoToTheErrorFileAndOtherBatchesRunOn)
 {
     start();
-    // Lines the request-file check accepts but cpprestsdk cannot hold: a lone surrogate, and a body
-    // nested 200 levels deep. Each is one request's failure, not the batch's.
+    // A line the request-file check accepts but cpprestsdk cannot hold: a body nested 200 levels deep (the
+    // check allows 256). It is one request's failure, not the batch's. (A lone surrogate, the other such
+    // line once, is now refused by the check itself, with its place.)
     const std::string path = (directory / "odd.jsonl").string();
     {
         std::ofstream odd(path);
-        odd << R"({"custom_id": "surrogate", "method": "POST", "url": "/v1/chat/completions", "body": )"
-            << R"({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x\ud800"}]}})"
-            << "\n";
         odd << R"({"custom_id": "deep", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", "x": )"
             << std::string(200, '[') << std::string(200, ']') << "}}\n";
         odd << R"({"custom_id": "plain", "method": "POST", "url": "/v1/chat/completions", "body": )"
@@ -354,7 +352,7 @@ TEST_F(HostileClientsTest, RequestsTheServerCannotReadGoToTheErrorFileAndOtherBa
     ASSERT_TRUE(oddBatch && plainBatch);
     EXPECT_EQ(plainBatch->getStatus(), model::Batch::StatusEnum::COMPLETED);
     ASSERT_EQ(oddBatch->getStatus(), model::Batch::StatusEnum::COMPLETED);
-    EXPECT_EQ(oddBatch->getRequestCounts()->getCompleted() + oddBatch->getRequestCounts()->getFailed(), 3);
+    EXPECT_EQ(oddBatch->getRequestCounts()->getCompleted() + oddBatch->getRequestCounts()->getFailed(), 2);
     const std::string errors = (directory / "odd-errors.jsonl").string();
     api::FilesApi(client).downloadFileTo(oddBatch->getErrorFileId(), errors).get();
     std::set<std::string> failed;

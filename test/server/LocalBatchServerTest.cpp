@@ -50,6 +50,10 @@ TEST_F(LocalBatchServerTest, RunsAChatCompletionsBatchToTheEnd)
     EXPECT_EQ(body.at("object").as_string(), "chat.completion");
     EXPECT_EQ(body.at("choices").at(0).at("message").at("content").as_string(), "You said: hello " + first.customId);
     EXPECT_GT(body.at("usage").at("total_tokens").as_integer(), 0);
+    // The typed reads say the same as the DOM.
+    EXPECT_EQ(first.answerText(), "You said: hello " + first.customId);
+    EXPECT_EQ(first.usage().total, body.at("usage").at("total_tokens").as_integer());
+    EXPECT_EQ(first.model(), body.at("model").as_string());
 }
 
 TEST_F(LocalBatchServerTest, RunsAnEmbeddingsBatchWithDeterministicVectors)
@@ -63,6 +67,12 @@ TEST_F(LocalBatchServerTest, RunsAnEmbeddingsBatchWithDeterministicVectors)
     ASSERT_TRUE(again.next(result));
     const auto vector = result.bodyJson().at("data").at(0).at("embedding");
     EXPECT_EQ(vector.size(), 8u);
+    ASSERT_EQ(result.dimensions(), 8u);
+    const std::vector<float> floats = result.embedding();
+    for (size_t i = 0; i < floats.size(); ++i)
+    {
+        EXPECT_EQ(floats[i], static_cast<float>(vector.at(i).as_double())) << i;
+    }
     EXPECT_EQ(server::respond("/v1/embeddings",
                               web::json::value::parse(R"({"model": "m", "input": "text )" + result.customId + R"("})"),
                               "x")

@@ -161,8 +161,7 @@ inline std::vector<BatchResult> resultsOf(const std::string& path)
     while (reader.next(result))
     {
         results.push_back(result);
-        results.back().body = {};
-        results.back().line = {};
+        results.back().line = {}; // the view ends with the reader; keep the copies only
     }
     return results;
 }

@@ -177,4 +177,22 @@ TEST(CheckRequestFile, ListsEveryProblemWithItsLineAndCollectsTheIds)
     EXPECT_EQ(check.customIds, (std::vector<std::string>{"a", "b"}));
 }
 
+TEST(RequestFileWriter, RefusesWhatParsersDisagreeOnWithItsPlace)
+{
+    // A lone surrogate: cpprestsdk throws on it, Python substitutes; the API's parser may do either.
+    std::ostringstream out;
+    RequestFileWriter writer(out, ENDPOINT);
+    EXPECT_EQ(refusal([&] {
+                  writer.addLine(R"({"custom_id": "s", "method": "POST", "url": "/v1/chat/completions", )"
+                                 R"("body": {"model": "m", "messages": [{"role": "user", "content": "x\ud800"}]}})");
+              }),
+              "line 1: unpaired UTF-16 surrogate in a \\u escape at byte 135");
+    // A malformed value deep in a body nobody reads is still found.
+    EXPECT_EQ(refusal([&] {
+                  writer.addLine(R"({"custom_id": "d", "method": "POST", "url": "/v1/chat/completions", )"
+                                 R"("body": {"model": "m", "x": {"y": [1, 2 3]}}})");
+              }),
+              "line 1: expected ']' at byte 109");
+}
+
 } // namespace

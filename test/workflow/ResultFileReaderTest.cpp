@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <sstream>
 #include <streambuf>
 #include <vector>
@@ -26,8 +27,7 @@ std::vector<BatchResult> readAll(const std::string& text, std::vector<LineProble
     BatchResult result;
     while (reader.next(result))
     {
-        result.body = {}; // views die with the next line; keep the copies only
-        result.line = {};
+        result.line = {}; // views die with the next line; keep the copies only
         results.push_back(result);
     }
     if (problems)
@@ -51,7 +51,7 @@ TEST(ResultFileReader, ReadsTheOutputFixture)
     EXPECT_FALSE(result.errorCode.has_value());
     EXPECT_TRUE(result.succeeded());
     EXPECT_EQ(result.bodyJson().at("usage").at("total_tokens").as_integer(), 30);
-    EXPECT_EQ(result.body.substr(0, 21), R"({"id": "chatcmpl-123")");
+    EXPECT_EQ(result.body().substr(0, 21), R"({"id": "chatcmpl-123")");
     const auto model = result.toModel();
     EXPECT_EQ(model->getCustomId(), "request-2");
     EXPECT_EQ(model->getResponse()->getStatusCode(), 200);
@@ -126,7 +126,7 @@ TEST(ResultFileReader, ReadsAHundredMegabyteLine)
     ASSERT_TRUE(reader.next(result));
     ASSERT_TRUE(reader.next(result));
     EXPECT_EQ(result.customId, "big");
-    EXPECT_EQ(result.body.size(), content.size() + 15); // {"content": "..."}
+    EXPECT_EQ(result.body().size(), content.size() + 15); // {"content": "..."}
     ASSERT_TRUE(reader.next(result));
     EXPECT_EQ(result.customId, "request-3");
     EXPECT_EQ(result.lineNumber, 3u);
@@ -207,12 +207,35 @@ TEST(ResultFileReader, ReadsManyLinesAcrossBufferBoundaries)
     EXPECT_EQ(results[2999].lineNumber, 3000u);
 }
 
-TEST(ResultFileReader, ABodyCpprestsdkCannotParseIsAClearErrorNotACrash)
+TEST(ResultFileReader, ALoneSurrogateIsRefusedWithItsPlaceNotACrash)
 {
-    // Found by fuzzing: valid JSON syntax, but an unpaired UTF-16 surrogate that cpprestsdk throws on.
+    // Found by fuzzing: valid JSON syntax, but an unpaired UTF-16 surrogate that cpprestsdk throws on and
+    // other parsers replace. The line check refuses it, with its place, before anyone reads the body.
     std::istringstream in(R"({"custom_id": "x", "response": {"status_code": 200, "body": {"t": "\ud83d\udA00"}}})");
     ResultFileReader reader(in);
     BatchResult result;
+    try
+    {
+        reader.next(result);
+        FAIL() << "the line was accepted";
+    }
+    catch (const ResultFileError& error)
+    {
+        EXPECT_STREQ(error.what(), "line 1: unpaired UTF-16 surrogate in a \\u escape at byte 68");
+    }
+}
+
+TEST(ResultFileReader, ABodyCpprestsdkCannotHoldIsAClearErrorNotACrash)
+{
+    // 250 levels: within the line check's 256, beyond the limit of cpprestsdk's own parser.
+    std::istringstream in(R"({"custom_id": "x", "response": {"status_code": 200, "body": {"t": )"
+                          + std::string(300, '[') + std::string(300, ']') + "}}}");
+    std::istringstream deep(R"({"custom_id": "x", "response": {"status_code": 200, "body": {"t": )"
+                            + std::string(250, '[') + std::string(250, ']') + "}}}");
+    ResultFileReader refused(in);
+    BatchResult result;
+    EXPECT_THROW(refused.next(result), ResultFileError);
+    ResultFileReader reader(deep);
     ASSERT_TRUE(reader.next(result));
     try
     {
@@ -221,7 +244,7 @@ TEST(ResultFileReader, ABodyCpprestsdkCannotParseIsAClearErrorNotACrash)
     }
     catch (const std::invalid_argument& error)
     {
-        EXPECT_STREQ(error.what(), "line 1: not valid JSON: UTF-16 string has invalid low surrogate");
+        EXPECT_STREQ(error.what(), "line 1: not valid JSON: Nesting too deep");
     }
     EXPECT_THROW(result.toModel(), std::invalid_argument);
 }
@@ -237,6 +260,163 @@ TEST(ResultFileReader, NamesAFileItCannotOpen)
     {
         EXPECT_STREQ(error.what(), "cannot open '/no/such/output.jsonl': No such file or directory");
     }
+}
+
+} // namespace
+
+namespace {
+
+/// The first result of text; views and typed reads last while reader does.
+struct OneLine
+{
+    explicit OneLine(const std::string& text)
+        : in(text + "\n")
+        , reader(in)
+    {
+        EXPECT_TRUE(reader.next(result));
+    }
+    std::istringstream in;
+    ResultFileReader reader;
+    BatchResult result;
+};
+
+std::string messageOf(const std::function<void()>& read)
+{
+    try
+    {
+        read();
+    }
+    catch (const std::invalid_argument& error)
+    {
+        return error.what();
+    }
+    return "no error";
+}
+
+TEST(ResultFileReaderTyped, ReadsAChatCompletion)
+{
+    OneLine chat(OUTPUT_LINE);
+    EXPECT_EQ(chat.result.answerText(), "2 + 2 equals 4.");
+    EXPECT_EQ(chat.result.model(), "gpt-4o-mini");
+    EXPECT_EQ(chat.result.finishReason(), "stop");
+    const TokenUsage usage = chat.result.usage();
+    EXPECT_EQ(usage.input, 22);
+    EXPECT_EQ(usage.output, 8);
+    EXPECT_EQ(usage.total, 30);
+    EXPECT_EQ(usage.cached, 0);
+    EXPECT_EQ(messageOf([&] { chat.result.embeddingCount(); }), "line 1: no embeddings: the body has no data");
+}
+
+TEST(ResultFileReaderTyped, ReadsDetailsEscapesAndAToolCallWithoutText)
+{
+    OneLine chat(
+        R"({"custom_id": "c", "response": {"status_code": 200, "body": {"object": "chat.completion", "model": "m", )"
+        R"("choices": [{"message": {"content": "caf\u00e9 \ud83d\ude00 \"q\"\n"}, "finish_reason": "length"}], )"
+        R"("usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12, )"
+        R"("prompt_tokens_details": {"cached_tokens": 3}, "completion_tokens_details": {"reasoning_tokens": 4}}}}})");
+    EXPECT_EQ(chat.result.answerText(), "caf\xc3\xa9 \xf0\x9f\x98\x80 \"q\"\n");
+    EXPECT_EQ(chat.result.finishReason(), "length");
+    EXPECT_EQ(chat.result.usage().cached, 3);
+    EXPECT_EQ(chat.result.usage().reasoning, 4);
+    OneLine tool(R"({"custom_id": "t", "response": {"status_code": 200, "body": {"object": "chat.completion", )"
+                 R"("choices": [{"message": {"content": null, "tool_calls": []}, "finish_reason": "tool_calls"}]}}})");
+    EXPECT_EQ(tool.result.answerText(), "");
+    EXPECT_EQ(tool.result.finishReason(), "tool_calls");
+    EXPECT_EQ(messageOf([&] { tool.result.usage(); }), "line 1: no usage: the body has none");
+    EXPECT_EQ(messageOf([&] { tool.result.model(); }), "line 1: no model: the body has none");
+}
+
+TEST(ResultFileReaderTyped, ReadsAResponseAndACompletion)
+{
+    OneLine response(
+        R"({"custom_id": "r", "response": {"status_code": 200, "body": {"object": "response", "model": "gpt-4.1", )"
+        R"("status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}, "output": [)"
+        R"({"type": "reasoning", "summary": []}, {"type": "message", "content": [{"type": "output_text", "text": "Hel"}, )"
+        R"({"type": "refusal", "refusal": "no"}, {"type": "output_text", "text": "lo"}]}], )"
+        R"("usage": {"input_tokens": 9, "output_tokens": 2, "total_tokens": 11, "input_tokens_details": )"
+        R"({"cached_tokens": 1}, "output_tokens_details": {"reasoning_tokens": 6}}}}})");
+    EXPECT_EQ(response.result.answerText(), "Hello");
+    EXPECT_EQ(response.result.finishReason(), "max_output_tokens");
+    const TokenUsage usage = response.result.usage();
+    EXPECT_EQ(usage.input, 9);
+    EXPECT_EQ(usage.output, 2);
+    EXPECT_EQ(usage.cached, 1);
+    EXPECT_EQ(usage.reasoning, 6);
+    OneLine completion(R"({"custom_id": "x", "response": {"status_code": 200, "body": {"object": "text_completion", )"
+                       R"("choices": [{"text": "four", "finish_reason": "stop"}]}}})");
+    EXPECT_EQ(completion.result.answerText(), "four");
+}
+
+TEST(ResultFileReaderTyped, SaysWhenALineIsNotOfTheKindAskedFor)
+{
+    OneLine expired(ERROR_LINE);
+    EXPECT_EQ(messageOf([&] { expired.result.answerText(); }),
+              "line 1: no answer text: the request failed (batch_expired)");
+    OneLine refused(R"({"custom_id": "f", "response": {"status_code": 429, "body": {"error": {"message": "slow"}}}})");
+    EXPECT_EQ(messageOf([&] { refused.result.usage(); }), "line 1: no usage: the request failed with HTTP 429");
+    OneLine embeddings(
+        R"({"custom_id": "e", "response": {"status_code": 200, "body": {"object": "list", "data": []}}})");
+    EXPECT_EQ(messageOf([&] { embeddings.result.answerText(); }), "line 1: no answer text: the body is a list");
+    EXPECT_EQ(messageOf([&] { embeddings.result.dimensions(); }), "line 1: no embeddings: its data is empty");
+    OneLine wrong(
+        R"({"custom_id": "w", "response": {"status_code": 200, "body": {"choices": [{"message": {"content": 7}}]}}})");
+    EXPECT_EQ(messageOf([&] { wrong.result.answerText(); }),
+              "line 1: /response/body/choices/0/message/content: expected string, got number");
+    OneLine notBase64(
+        R"({"custom_id": "b", "response": {"status_code": 200, "body": {"data": [{"embedding": "a"}]}}})");
+    EXPECT_EQ(messageOf([&] { notBase64.result.dimensions(); }).substr(0, 53),
+              "line 1: /response/body/data/0/embedding: not base64: ");
+    OneLine negative(
+        R"({"custom_id": "n", "response": {"status_code": 200, "body": {"usage": {"total_tokens": -5}}}})");
+    EXPECT_EQ(messageOf([&] { negative.result.usage(); }),
+              "line 1: /response/body/usage/total_tokens: expected a count of 0 or more, got -5");
+}
+
+TEST(ResultFileReaderTyped, AKeyTwiceInTheResponseOrErrorIsAMalformedLine)
+{
+    std::vector<LineProblem> problems;
+    readAll(R"({"custom_id": "a", "response": {"status_code": 200, "body": {"n": 1}, "body": {"n": 2}}})"
+            "\n"
+            R"({"custom_id": "b", "response": null, "error": {"code": "x", "code": "y"}})"
+            "\n",
+            &problems);
+    ASSERT_EQ(problems.size(), 2u);
+    EXPECT_EQ(problems[0].toString(), R"(line 1: duplicate key "body" in /response)");
+    EXPECT_EQ(problems[1].toString(), R"(line 2: duplicate key "code" in /error)");
+}
+
+TEST(ResultFileReaderTyped, TokenSumsHoldAtTheLargestCountRatherThanOverflow)
+{
+    TokenUsage sum;
+    sum.total = INT64_MAX - 1;
+    TokenUsage more;
+    more.total = 5;
+    more.input = 2;
+    sum += more;
+    EXPECT_EQ(sum.total, INT64_MAX);
+    EXPECT_EQ(sum.input, 2);
+}
+
+TEST(ResultFileReaderTyped, ReadsEmbeddingsAsFloatsFromNumbersAndFromBase64)
+{
+    // 1.5 and -2 as little-endian 32-bit floats: 00 00 c0 3f, 00 00 00 c0.
+    OneLine vectors(R"({"custom_id": "e", "response": {"status_code": 200, "body": {"object": "list", "data": [)"
+                    R"({"object": "embedding", "index": 0, "embedding": [0.25, -1, 3e-2]}, )"
+                    R"({"object": "embedding", "index": 1, "embedding": "AADAPwAAAMAAAAAA"}], )"
+                    R"("model": "text-embedding-3-small", "usage": {"prompt_tokens": 4, "total_tokens": 4}}}})");
+    const BatchResult& result = vectors.result;
+    EXPECT_EQ(result.embeddingCount(), 2u);
+    EXPECT_EQ(result.dimensions(), 3u);
+    EXPECT_EQ(result.embedding(0), (std::vector<float>{0.25f, -1.0f, 0.03f}));
+    EXPECT_EQ(result.embedding(1), (std::vector<float>{1.5f, -2.0f, 0.0f}));
+    EXPECT_EQ(result.usage().input, 4);
+    EXPECT_EQ(result.usage().output, 0);
+    std::vector<float> buffer(6);
+    EXPECT_EQ(result.readEmbeddings(buffer.data(), buffer.size()), 6u);
+    EXPECT_EQ(buffer, (std::vector<float>{0.25f, -1.0f, 0.03f, 1.5f, -2.0f, 0.0f}));
+    EXPECT_EQ(messageOf([&] { result.readEmbeddings(buffer.data(), 5); }),
+              "line 1: its embeddings need 6 floats, the buffer holds 5");
+    EXPECT_EQ(messageOf([&] { result.embedding(2); }), "line 1: no embedding 2: the body has 2");
 }
 
 } // namespace

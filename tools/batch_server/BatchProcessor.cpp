@@ -3,7 +3,6 @@
 #include "Responders.h"
 
 #include "api/ApiException.h"
-#include "workflow/JsonCursor.h"
 #include "workflow/LineReader.h"
 #include "workflow/RequestEstimate.h"
 #include "workflow/RequestFileWriter.h"
@@ -101,17 +100,7 @@ RequestLine readRequestLine(const std::string& line)
         request.body = parsed->at("body");
         return request;
     }
-    workflow::JsonCursor cursor(line);
-    cursor.readObject([&](std::string_view key, workflow::JsonCursor& member) {
-        if (key == "custom_id")
-        {
-            request.customId = member.readString();
-        }
-        else
-        {
-            member.readValue();
-        }
-    });
+    request.customId = workflow::readRequestLine(line).customId;
     request.problem = problem;
     return request;
 }

@@ -103,7 +103,8 @@ batch the earlier submit created, and prints and waits on that one instead of cr
     {"results",
      "usage: openai-batch results ID [-o DIR]\n\nDownloads the finished batch's output and error files to DIR "
      "(default: .;\ncreated if missing) "
-     "and prints how many requests succeeded, failed, or never ran, and the tokens the batch used.\n"},
+     "and prints how many requests succeeded, failed, or never ran, the tokens the batch says it used, and\n"
+     "the tokens per model its output file's responses say they used.\n"},
     {"run", R"(usage: openai-batch run FILE... --endpoint URL --job-dir DIR [options]
 
 Runs one job over as many batches as it needs. The requests of every FILE (custom_ids unique across
@@ -406,6 +407,18 @@ web::json::value summaryJson(const BatchRun& run)
     {
         summary[_XPLATSTR("usage")] = usage->toJson();
     }
+    web::json::value byModel = web::json::value::object(true);
+    for (const auto& [model, tokens] : run.tokensByModel)
+    {
+        web::json::value counts = web::json::value::object(true);
+        counts[_XPLATSTR("input_tokens")] = web::json::value::number(tokens.input);
+        counts[_XPLATSTR("output_tokens")] = web::json::value::number(tokens.output);
+        counts[_XPLATSTR("total_tokens")] = web::json::value::number(tokens.total);
+        counts[_XPLATSTR("cached_tokens")] = web::json::value::number(tokens.cached);
+        counts[_XPLATSTR("reasoning_tokens")] = web::json::value::number(tokens.reasoning);
+        byModel[utility::conversions::to_string_t(model)] = counts;
+    }
+    summary[_XPLATSTR("tokens_by_model")] = byModel;
     return summary;
 }
 
@@ -428,6 +441,12 @@ int report(const BatchRun& run, const Arguments& arguments, std::ostream& out)
         {
             out << "tokens" << (run.batch->modelIsSet() ? " (" + text(run.batch->getModel()) + ")" : std::string())
                 << ": " << tokens(*usage) << std::endl;
+        }
+        for (const auto& [model, counts] : run.tokensByModel)
+        {
+            out << "tokens by the output file, " << forTerminal(model) << ": " << counts.input << " input ("
+                << counts.cached << " cached), " << counts.output << " output (" << counts.reasoning << " reasoning), "
+                << counts.total << " total" << std::endl;
         }
     }
     return run.batch->getStatus() == model::Batch::StatusEnum::COMPLETED ? OK : BATCH_UNSUCCESSFUL;
