@@ -429,15 +429,36 @@ simdjson::dom::object JsonLineParser::parseObject(std::string_view text, size_t 
 
 void refuseRepeatedKeys(simdjson::dom::object object, const char* where)
 {
+    // Lines hold a handful of keys: compared pairwise in place; a hostile object of thousands, sorted.
+    constexpr size_t PAIRWISE = 16;
     thread_local std::vector<std::string_view> keys;
     keys.clear();
     for (const auto member : object)
     {
         keys.push_back(member.key);
     }
-    std::sort(keys.begin(), keys.end());
-    const auto repeated = std::adjacent_find(keys.begin(), keys.end());
-    if (repeated != keys.end())
+    const std::string_view* repeated = nullptr;
+    if (keys.size() <= PAIRWISE)
+    {
+        for (size_t i = 0; i < keys.size() && repeated == nullptr; ++i)
+        {
+            for (size_t j = i + 1; j < keys.size(); ++j)
+            {
+                if (keys[i] == keys[j])
+                {
+                    repeated = &keys[i];
+                    break;
+                }
+            }
+        }
+    }
+    else
+    {
+        std::sort(keys.begin(), keys.end());
+        const auto found = std::adjacent_find(keys.begin(), keys.end());
+        repeated = found == keys.end() ? nullptr : &*found;
+    }
+    if (repeated != nullptr)
     {
         throw std::invalid_argument("duplicate key \"" + std::string(*repeated) + "\""
                                     + (*where != '\0' ? std::string(" in ") + where : std::string()));

@@ -53,15 +53,18 @@ std::string itemPath(const std::string& array, size_t index)
     return array + "/" + std::to_string(index);
 }
 
-/// A token count: an integer, 0 or more.
-int64_t countOf(element value, const std::string& path)
+/// A token count of usage: an integer, 0 or more, at path (and detail inside it, for the *_details
+/// objects); the whole path is spelled out only for the message of a count that is wrong.
+int64_t countOf(element value, const char* path, std::string_view detail)
 {
-    const int64_t count = integerAt(value, path.c_str());
-    if (count < 0)
+    int64_t count = 0;
+    if (value.get(count) == simdjson::SUCCESS && count >= 0)
     {
-        throw std::invalid_argument(path + ": expected a count of 0 or more, got " + std::to_string(count));
+        return count;
     }
-    return count;
+    const std::string where = path + (detail.empty() ? "" : "/" + std::string(detail));
+    count = integerAt(value, where.c_str()); // throws for a value that is not a 64-bit integer
+    throw std::invalid_argument(where + ": expected a count of 0 or more, got " + std::to_string(count));
 }
 
 /// a + b, held at INT64_MAX rather than overflowing (a sum of hostile counts must not be undefined).
@@ -235,18 +238,20 @@ struct UsageCount
     std::string_view key;
     int64_t TokenUsage::*field;
     std::string_view detail; ///< the count inside the key's object, for the *_details objects
+    const char* path;        ///< of the key's value
 };
 
 constexpr UsageCount USAGE_COUNTS[] = {
-    {"prompt_tokens", &TokenUsage::input, {}},
-    {"input_tokens", &TokenUsage::input, {}},
-    {"completion_tokens", &TokenUsage::output, {}},
-    {"output_tokens", &TokenUsage::output, {}},
-    {"total_tokens", &TokenUsage::total, {}},
-    {"prompt_tokens_details", &TokenUsage::cached, "cached_tokens"},
-    {"input_tokens_details", &TokenUsage::cached, "cached_tokens"},
-    {"completion_tokens_details", &TokenUsage::reasoning, "reasoning_tokens"},
-    {"output_tokens_details", &TokenUsage::reasoning, "reasoning_tokens"},
+    {"prompt_tokens", &TokenUsage::input, {}, "/response/body/usage/prompt_tokens"},
+    {"input_tokens", &TokenUsage::input, {}, "/response/body/usage/input_tokens"},
+    {"completion_tokens", &TokenUsage::output, {}, "/response/body/usage/completion_tokens"},
+    {"output_tokens", &TokenUsage::output, {}, "/response/body/usage/output_tokens"},
+    {"total_tokens", &TokenUsage::total, {}, "/response/body/usage/total_tokens"},
+    {"prompt_tokens_details", &TokenUsage::cached, "cached_tokens", "/response/body/usage/prompt_tokens_details"},
+    {"input_tokens_details", &TokenUsage::cached, "cached_tokens", "/response/body/usage/input_tokens_details"},
+    {"completion_tokens_details", &TokenUsage::reasoning, "reasoning_tokens",
+     "/response/body/usage/completion_tokens_details"},
+    {"output_tokens_details", &TokenUsage::reasoning, "reasoning_tokens", "/response/body/usage/output_tokens_details"},
 };
 
 void readResponse(object response, BatchResult& result, element& body, bool& hasBody)
@@ -458,14 +463,13 @@ TokenUsage BatchResult::usage() const
                 {
                     continue;
                 }
-                const std::string path = "/response/body/usage/" + std::string(key);
                 if (known.detail.empty())
                 {
-                    usage.*known.field = countOf(count, path);
+                    usage.*known.field = countOf(count, known.path, {});
                 }
-                else if (const auto detail = member(objectAt(count, path.c_str()), known.detail))
+                else if (const auto detail = member(objectAt(count, known.path), known.detail))
                 {
-                    usage.*known.field = countOf(*detail, path + "/" + std::string(known.detail));
+                    usage.*known.field = countOf(*detail, known.path, known.detail);
                 }
             }
         }
