@@ -104,7 +104,10 @@ void addLineUsage(std::map<std::string, ModelUsage>& usage, const BatchResult& r
     ModelUsage& tokens = usage[model];
     tokens.inputTokens += static_cast<uint64_t>(counts.input);
     tokens.outputTokens += static_cast<uint64_t>(counts.output);
-    tokens.totalTokens += static_cast<uint64_t>(counts.total != 0 ? counts.total : counts.input + counts.output);
+    // Counts are 0 or more (usage() checks): added as unsigned, a hostile sum wraps instead of overflowing.
+    tokens.totalTokens += counts.total != 0
+        ? static_cast<uint64_t>(counts.total)
+        : static_cast<uint64_t>(counts.input) + static_cast<uint64_t>(counts.output);
 }
 
 JobSummary summaryOf(const Manifest& manifest, const PriceTable* prices)

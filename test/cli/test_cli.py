@@ -197,6 +197,12 @@ class CliTest(unittest.TestCase):
         self.assertRegex(status, "  tokens: " + tokens)
         results = self.cli(server, "results", summary["batch_id"], "-o", self.dir, expect=0).stdout
         self.assertRegex(results, r"tokens \(gpt-4o-mini\): " + tokens)
+        # The output file's responses, read with the typed reads, say the same as the batch, per model.
+        self.assertRegex(results, r"tokens by the output file, gpt-4o-mini: " + tokens)
+        self.assertEqual({"gpt-4o-mini": {"input_tokens": usage["input_tokens"], "output_tokens": usage["output_tokens"],
+                                          "total_tokens": usage["total_tokens"], "cached_tokens": 0,
+                                          "reasoning_tokens": 0}},
+                         summary["tokens_by_model"])
 
     def api_get(self, server, path):
         request = urllib.request.Request(f"{server.url}/{path}", headers={"Authorization": f"Bearer {KEY}"})
