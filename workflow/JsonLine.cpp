@@ -336,6 +336,12 @@ private:
     size_t m_Depth = 0;
 };
 
+/// simdjson's refusal in its own words, for what the scanner cannot place.
+JsonSyntaxError notValid(simdjson::error_code code)
+{
+    return JsonSyntaxError(std::string("not valid JSON: ") + simdjson::error_message(code));
+}
+
 /// What simdjson's refusal means for text: the scanner's first problem, else simdjson's own words.
 [[noreturn]] void refuse(std::string_view text, simdjson::error_code code)
 {
@@ -345,7 +351,7 @@ private:
                               + " bytes): " + simdjson::error_message(code));
     }
     SyntaxScanner(text).scanDocument();
-    throw JsonSyntaxError(std::string("not valid JSON: ") + simdjson::error_message(code));
+    throw notValid(code);
 }
 
 [[noreturn]] void wrongType(const char* path, const char* expected, simdjson::dom::element value)
@@ -478,7 +484,7 @@ simdjson::ondemand::value OnDemandCopy::root(std::string_view document)
     }
     if (code != simdjson::SUCCESS)
     {
-        throw JsonSyntaxError(std::string("not valid JSON: ") + simdjson::error_message(code));
+        throw notValid(code);
     }
     return value;
 }
@@ -506,7 +512,7 @@ std::string_view rawText(simdjson::ondemand::value value)
     }
     if (code != simdjson::SUCCESS)
     {
-        throw JsonSyntaxError(std::string("not valid JSON: ") + simdjson::error_message(code));
+        throw notValid(code);
     }
     while (!text.empty() && std::strchr(" \t\n\r", text.back()) != nullptr)
     {

@@ -523,12 +523,14 @@ std::vector<float> BatchResult::embedding(size_t index) const
 size_t BatchResult::readEmbeddings(float* out, size_t capacity) const
 {
     return withLine(lineNumber, [this, out, capacity] {
-        const simdjson::dom::array data = embeddingData();
+        // Each vector read once (a base64 one is decoded here), then sized, then copied.
+        thread_local std::vector<EmbeddingVector> vectors;
+        vectors.clear();
         size_t needed = 0;
-        size_t index = 0;
-        for (const element item : data)
+        for (const element item : embeddingData())
         {
-            needed += EmbeddingVector(item, index++).size();
+            vectors.emplace_back(item, vectors.size());
+            needed += vectors.back().size();
         }
         if (needed > capacity)
         {
@@ -536,10 +538,9 @@ size_t BatchResult::readEmbeddings(float* out, size_t capacity) const
                                         + std::to_string(capacity));
         }
         float* end = out;
-        index = 0;
-        for (const element item : data)
+        for (const EmbeddingVector& vector : vectors)
         {
-            end = EmbeddingVector(item, index++).copyTo(end);
+            end = vector.copyTo(end);
         }
         return static_cast<size_t>(end - out);
     });

@@ -279,21 +279,37 @@ std::string jsonText(const web::json::value& value)
 }
 
 /// "1500 input (1024 cached), 500 output (300 reasoning), 2000 total"
-std::string tokens(const model::BatchUsage& usage)
+/// "N input (C cached), M output (R reasoning), T total"; a detail the API did not give is left out.
+std::string tokens(int64_t input, std::optional<int64_t> cached, int64_t output, std::optional<int64_t> reasoning,
+                   int64_t total)
 {
     std::ostringstream out;
-    out << usage.getInputTokens() << " input";
-    if (usage.getInputTokensDetails())
+    out << input << " input";
+    if (cached)
     {
-        out << " (" << usage.getInputTokensDetails()->getCachedTokens() << " cached)";
+        out << " (" << *cached << " cached)";
     }
-    out << ", " << usage.getOutputTokens() << " output";
-    if (usage.getOutputTokensDetails())
+    out << ", " << output << " output";
+    if (reasoning)
     {
-        out << " (" << usage.getOutputTokensDetails()->getReasoningTokens() << " reasoning)";
+        out << " (" << *reasoning << " reasoning)";
     }
-    out << ", " << usage.getTotalTokens() << " total";
+    out << ", " << total << " total";
     return out.str();
+}
+
+std::string tokens(const model::BatchUsage& usage)
+{
+    const auto& input = usage.getInputTokensDetails();
+    const auto& output = usage.getOutputTokensDetails();
+    return tokens(usage.getInputTokens(), input ? std::optional<int64_t>(input->getCachedTokens()) : std::nullopt,
+                  usage.getOutputTokens(), output ? std::optional<int64_t>(output->getReasoningTokens()) : std::nullopt,
+                  usage.getTotalTokens());
+}
+
+std::string tokens(const TokenUsage& usage)
+{
+    return tokens(usage.input, usage.cached, usage.output, usage.reasoning, usage.total);
 }
 
 std::string describe(const model::Batch& batch)
@@ -444,9 +460,7 @@ int report(const BatchRun& run, const Arguments& arguments, std::ostream& out)
         }
         for (const auto& [model, counts] : run.tokensByModel)
         {
-            out << "tokens by the output file, " << forTerminal(model) << ": " << counts.input << " input ("
-                << counts.cached << " cached), " << counts.output << " output (" << counts.reasoning << " reasoning), "
-                << counts.total << " total" << std::endl;
+            out << "tokens by the output file, " << forTerminal(model) << ": " << tokens(counts) << std::endl;
         }
     }
     return run.batch->getStatus() == model::Batch::StatusEnum::COMPLETED ? OK : BATCH_UNSUCCESSFUL;
