@@ -5,7 +5,8 @@
     python3 bench/compare.py --only jobs     # only whole jobs of 100,000 and 1,000,000 requests
 
 Reading batch output files line by line, each reader in its own process and all doing the same work: our
-ResultFileReader (build/bench/read_results TASK FILE), Python's json.loads per line, Node's JSON.parse per
+ResultFileReader (build/bench/read_results TASK FILE [THREADS]) parsing each line in next() on one thread, and
+parsing ahead on one thread per core (its parseThreads), Python's json.loads per line, Node's JSON.parse per
 line (readline), and simdjson on the raw lines as the limit (build/bench/read_raw_simdjson ondemand|dom
 TASK FILE): its on-demand API, which visits only the values a task needs, and its DOM API, which parses
 and validates every value. The tasks:
@@ -19,9 +20,10 @@ answers in other scripts, a third of the lines in \\u escapes; about 95 MB); (c)
 25th of the lines, 1,536 floats each; about 68 MB). bench/make_output_file.py writes them once into
 BUILD/bench-data. Each reader prints one line, the task's counts and its peak RSS (see READING_PROTOCOL
 below); the counts must agree across readers before the table prints. Throughput is the file size over the
-process's wall time (best of --repeat runs); peak RSS is the VmHWM each process reads from
+process's wall time (best of --repeat runs), CPU is that run's user and system time (more than the wall
+time for a reader on several threads); peak RSS is the VmHWM each process reads from
 /proc/self/status as it ends (rusage would count the forking Python parent's pages too), the largest over
-the runs. After the table: the targets with PASS or FAIL, and our task (b) peak RSS on chat files of a
+the runs. After the table: the targets with PASS or FAIL for each of our two readers, and their task (b) peak RSS on chat files of a
 tenth, one and five times the lines (8, 80 and 400 MB at 50,000), which must stay under 16 MiB and flat.
 
 Writing --lines request lines: our RequestFileWriter against a Python json.dumps loop, timed and measured
@@ -41,6 +43,7 @@ import http.client
 import json
 import math
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -180,29 +183,40 @@ print([l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()
 
 
 def run(command, env=None):
-    """(wall seconds, stdout fields) of one process; its last field is its VmHWM in KiB."""
+    """(wall seconds, stdout fields, CPU seconds) of one process; its last field is its VmHWM in KiB."""
+    cpu_before = children_cpu_seconds()
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"compare.py: {' '.join(command[:2])} failed: {result.stderr.strip()}")
-    return elapsed, result.stdout.split()
+    return elapsed, result.stdout.split(), children_cpu_seconds() - cpu_before
+
+
+def children_cpu_seconds():
+    """User and system time of the child processes waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def best(command, repeat):
     """(best seconds, peak RSS in MiB over the runs, the first run's fields)."""
-    return best_in_turns({"": command}, repeat)[""]
+    return best_in_turns({"": command}, repeat)[""][:3]
 
 
 def best_in_turns(commands, repeat):
     """best() for several commands, run in turns (each once per round) so that a slow spell of a shared
-    machine falls on every contender alike: {name: (best seconds, peak RSS MiB, the first run's fields)}."""
+    machine falls on every contender alike: {name: (best seconds, peak RSS MiB, the first run's fields, CPU
+    seconds of the best run)}."""
     runs = {name: [] for name in commands}
     for _ in range(repeat):
         for name, command in commands.items():
             runs[name].append(run(command))
-    return {name: (min(r[0] for r in done), max(int(r[1][-1]) for r in done) / 1024.0, done[0][1])
-            for name, done in runs.items()}
+    results = {}
+    for name, done in runs.items():
+        fastest = min(done, key=lambda r: r[0])
+        results[name] = (fastest[0], max(int(r[1][-1]) for r in done) / 1024.0, done[0][1], fastest[2])
+    return results
 
 
 def make_file(path, kind, lines):
@@ -261,14 +275,19 @@ def main() -> int:
     return 0
 
 
-OURS, PYTHON, NODE, ONDEMAND, DOM = ("ours (read_results)", "Python json.loads", "Node JSON.parse",
-                                     "simdjson on-demand (raw)", "simdjson DOM (raw)")
+CORES = os.cpu_count() or 1
+OURS, OURS_CORES, PYTHON, NODE, ONDEMAND, DOM = ("ours, 1 thread (read_results)",
+                                                 f"ours, {CORES} threads (read_results, parseThreads {CORES})",
+                                                 "Python json.loads", "Node JSON.parse", "simdjson on-demand (raw)",
+                                                 "simdjson DOM (raw)")
 
 
 def readers(build, task, path):
     """Each reader's command for one task on one file, in the order of the table."""
     raw = os.path.join(build, "bench", "read_raw_simdjson")
-    return {OURS: [os.path.join(build, "bench", "read_results"), task, path],
+    ours = os.path.join(build, "bench", "read_results")
+    return {OURS: [ours, task, path],
+            OURS_CORES: [ours, task, path, str(CORES)],
             PYTHON: [sys.executable, "-c", PYTHON_READERS[task], path],
             NODE: ["node", "-e", NODE_READERS[task], path],
             ONDEMAND: [raw, "ondemand", task, path],
@@ -283,18 +302,18 @@ def print_reading(build, work, lines, repeat):
     results = {}
     for task, kind in (("a", "chat"), ("a", "unicode"), ("b", "chat"), ("b", "unicode"), ("c", "embeddings")):
         results[task, kind] = best_in_turns(readers(build, task, files[kind]), repeat)
-        check_agreement(task, kind, {name: fields for name, (_, _, fields) in results[task, kind].items()})
+        check_agreement(task, kind, {name: fields for name, (_, _, fields, _) in results[task, kind].items()})
 
     print(f"Reading batch output files line by line (best of {repeat}; wall time per process; every reader does "
-          "the same task)\n")
-    print("| task | file | contender | MB | MB/s | peak RSS MiB | ours vs this |")
-    print("|---|---|---|---:|---:|---:|---:|")
+          f"the same task; {CORES} cores)\n")
+    print("| task | file | contender | MB | MB/s | CPU s | peak RSS MiB | ours (1 thread) vs this |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
     for (task, kind), by_reader in results.items():
         megabytes = os.path.getsize(files[kind]) / 1e6
         ours = by_reader[OURS][0]
-        for name, (seconds, rss, _) in by_reader.items():
+        for name, (seconds, rss, _, cpu) in by_reader.items():
             print(f"| {READING_TASKS[task]} | {kind} | {name} | {megabytes:.1f} | {megabytes / seconds:.0f} | "
-                  f"{rss:.1f} | {seconds / ours:.2f}x |")
+                  f"{cpu:.2f} | {rss:.1f} | {seconds / ours:.2f}x |")
     print_reading_targets({run: {name: r[0] for name, r in by_reader.items()} for run, by_reader in results.items()})
     print_reader_memory(build, work, lines, repeat)
 
@@ -327,23 +346,24 @@ def as_float(text):
 
 
 def print_reading_targets(seconds):
-    """The reading targets, from the best wall times of the table."""
+    """The reading targets, from the best wall times of the table, for each of our two readers."""
     print("\nReading targets (from the best wall times above)\n")
     print("| target | measured | result |")
     print("|---|---:|---|")
-    for kind in ("chat", "unicode"):
-        times = seconds["b", kind]
-        for other in (PYTHON, NODE):
-            speedup = times[other] / times[OURS]
-            print_target(f"(b) {kind}: ours at least 5x as fast as {other}", speedup, speedup >= 5)
-        # Two limits: the DOM parse checks every value, as ours, Python and Node do (the same work); the
-        # on-demand parse skips the values the task does not visit, so it checks less than any other row.
-        for raw, work in ((DOM, "the same work: every value checked"), (ONDEMAND, "checks only what it visits")):
-            ratio = times[OURS] / times[raw]
-            print_target(f"(b) {kind}: ours time / {raw} time ({work}) at most 1.5", ratio, ratio <= 1.5)
-    times = seconds["c", "embeddings"]
-    speedup = times[PYTHON] / times[OURS]
-    print_target(f"(c) embeddings: ours at least 8x as fast as {PYTHON}", speedup, speedup >= 8)
+    for ours in (OURS, OURS_CORES):
+        for kind in ("chat", "unicode"):
+            times = seconds["b", kind]
+            for other in (PYTHON, NODE):
+                speedup = times[other] / times[ours]
+                print_target(f"(b) {kind}: {ours} at least 5x as fast as {other}", speedup, speedup >= 5)
+            # Two limits: the DOM parse checks every value, as ours, Python and Node do (the same work); the
+            # on-demand parse skips the values the task does not visit, so it checks less than any other row.
+            for raw, work in ((DOM, "the same work: every value checked"), (ONDEMAND, "checks only what it visits")):
+                ratio = times[ours] / times[raw]
+                print_target(f"(b) {kind}: {ours} time / {raw} time ({work}) at most 1.5", ratio, ratio <= 1.5)
+        times = seconds["c", "embeddings"]
+        speedup = times[PYTHON] / times[ours]
+        print_target(f"(c) embeddings: {ours} at least 8x as fast as {PYTHON}", speedup, speedup >= 8)
 
 
 def print_target(label, measured, passed, form="{:.2f}x"):
@@ -353,20 +373,23 @@ def print_target(label, measured, passed, form="{:.2f}x"):
 def print_reader_memory(build, work, lines, repeat):
     """Our task (b) peak RSS on chat files of a tenth, one and five times the lines. Flat means at most
     1 MiB more on the largest file than on the smallest (50 times the data)."""
-    print(f"\nPeak RSS of our reader, task (b) on chat files (largest of {repeat} runs; target: under 16 MiB "
+    print(f"\nPeak RSS of our readers, task (b) on chat files (largest of {repeat} runs; target: under 16 MiB "
           "and flat)\n")
-    print("| lines | MB | peak RSS MiB |")
-    print("|---:|---:|---:|")
-    peaks = []
+    print(f"| lines | MB | peak RSS MiB, 1 thread | peak RSS MiB, {CORES} threads |")
+    print("|---:|---:|---:|---:|")
+    peaks = {OURS: [], OURS_CORES: []}
     for count in (max(1, lines // 10), lines, lines * 5):
         path = make_file(os.path.join(work, f"output-chat-{count}.jsonl"), "chat", count)
-        _, rss, _ = best(readers(build, "b", path)[OURS], repeat)
-        peaks.append(rss)
-        print(f"| {count:,} | {os.path.getsize(path) / 1e6:.1f} | {rss:.1f} |")
-    growth = peaks[-1] - peaks[0]
-    passed = max(peaks) < 16 and growth <= 1
-    print(f"\nUnder 16 MiB and flat: at most {max(peaks):.1f} MiB, {growth:+.1f} MiB from the smallest file to the "
-          f"largest: {'PASS' if passed else 'FAIL'}")
+        commands = readers(build, "b", path)
+        for ours in peaks:
+            peaks[ours].append(best(commands[ours], repeat)[1])
+        print(f"| {count:,} | {os.path.getsize(path) / 1e6:.1f} | {peaks[OURS][-1]:.1f} | {peaks[OURS_CORES][-1]:.1f} |")
+    print()
+    for ours, peak in peaks.items():
+        growth = peak[-1] - peak[0]
+        passed = max(peak) < 16 and growth <= 1
+        print(f"{ours}: under 16 MiB and flat: at most {max(peak):.1f} MiB, {growth:+.1f} MiB from the smallest file "
+              f"to the largest: {'PASS' if passed else 'FAIL'}")
 
 
 def job_requests(path, count):
@@ -431,7 +454,7 @@ def print_transfers(build, work, sizes, servers):
         try:
             url = f"http://127.0.0.1:{server.port}/v1"
             for megabytes in sizes:
-                _, fields = run([os.path.join(build, "bench", "transfer"), url, str(megabytes), work],
+                _, fields, _ = run([os.path.join(build, "bench", "transfer"), url, str(megabytes), work],
                                 env=dict(os.environ, OPENAI_API_KEY="sk-bench"))
                 upload, download, rss = float(fields[0]), float(fields[1]), int(fields[2]) / 1024.0
                 print(f"| {name} | {megabytes} | {megabytes / upload:.0f} | {megabytes / download:.0f} | {rss:.1f} |")
@@ -516,7 +539,7 @@ def print_server_load(build, work, servers, seconds, stored):
             create = create_batch_body(server)
             batch = server.call("POST", "/v1/batches", create, {"Content-Type": "application/json"})["id"]
             for task, args in (("GET /batches/{id}", [f"/v1/batches/{batch}"]), ("POST /batches", ["/v1/batches", create])):
-                _, fields = run([load, str(server.port), str(seconds), "50"] + args)
+                _, fields, _ = run([load, str(server.port), str(seconds), "50"] + args)
                 _, errors, rate, p50, p99 = fields[:5]
                 print(f"| {name} | {task} | {float(rate):,.0f} | {float(p50):.2f} | {float(p99):.2f} | {errors} |")
         finally:

@@ -1,11 +1,12 @@
 // Reads a batch output file with ResultFileReader the way an application would, for one of the tasks of
 // bench/compare.py (each line is checked whole, as the reader always does):
 //
-//     read_results a|b|c FILE.jsonl
+//     read_results a|b|c FILE.jsonl [THREADS]
 //
 //   a  outcomes by custom_id: the envelope of each line          lines succeeded failed id_bytes hwm
 //   b  usage.total_tokens summed, each answer's text taken       lines answers tokens text_bytes hwm
 //   c  every embedding vector read into 32-bit floats             lines vectors floats checksum hwm
+// THREADS: the reader's parseThreads (default 1: each line parsed in next(); 0: one per core).
 // The last field is the peak RSS in KiB (VmHWM). The same protocol as read_raw_simdjson and the Python and
 // Node readers in compare.py, which checks that all of them agree.
 #include "workflow/ResultFileReader.h"
@@ -99,15 +100,16 @@ void readEmbeddings(ResultFileReader& reader)
 
 int main(int argc, char** argv)
 {
-    const std::string task = argc == 3 ? argv[1] : "";
+    const std::string task = argc == 3 || argc == 4 ? argv[1] : "";
     if (task != "a" && task != "b" && task != "c")
     {
-        std::fprintf(stderr, "usage: read_results a|b|c FILE.jsonl\n");
+        std::fprintf(stderr, "usage: read_results a|b|c FILE.jsonl [THREADS]\n");
         return 2;
     }
     try
     {
-        ResultFileReader reader(argv[2]);
+        const unsigned threads = argc == 4 ? static_cast<unsigned>(std::stoul(argv[3])) : 1;
+        ResultFileReader reader(argv[2], ResultFileReader::OnMalformedLine::Stop, threads);
         if (task == "a")
         {
             countOutcomes(reader);

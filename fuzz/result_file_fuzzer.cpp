@@ -1,12 +1,15 @@
 // libFuzzer harness: any bytes as a batch output or error file. The reader reports malformed lines
 // and never crashes; bodyJson(), toModel() and every typed read either give a value or throw their
 // documented std::invalid_argument (cpprestsdk refuses some nesting the reader accepts; a line of
-// another kind has no answer, usage or embeddings).
+// another kind has no answer, usage or embeddings). Read ahead on two threads, the same bytes give the same
+// lines and problems.
 #include "workflow/ResultFileReader.h"
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <sstream>
+#include <string>
 #include <vector>
 
 namespace {
@@ -34,16 +37,18 @@ void readTyped(const openai_batch::workflow::BatchResult& result)
     });
 }
 
-} // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+/// What a reader hands out, as text: each line's number and custom_id, then the problems; every read of
+/// each line is tried on the way.
+std::string everythingRead(const std::string& bytes, unsigned parseThreads)
 {
-    std::istringstream file(std::string(reinterpret_cast<const char*>(data), size));
-    openai_batch::workflow::ResultFileReader reader(file,
-                                                    openai_batch::workflow::ResultFileReader::OnMalformedLine::Skip);
+    using openai_batch::workflow::ResultFileReader;
+    std::istringstream file(bytes);
+    ResultFileReader reader(file, ResultFileReader::OnMalformedLine::Skip, parseThreads);
     openai_batch::workflow::BatchResult result;
+    std::string seen;
     while (reader.next(result))
     {
+        seen += std::to_string(result.lineNumber) + " " + result.customId + "\n";
         (void)result.succeeded();
         try
         {
@@ -54,6 +59,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         {
         }
         readTyped(result);
+    }
+    for (const auto& problem : reader.problems())
+    {
+        seen += problem.toString() + "\n";
+    }
+    return seen;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+    const std::string bytes(reinterpret_cast<const char*>(data), size);
+    if (everythingRead(bytes, 1) != everythingRead(bytes, 2))
+    {
+        std::abort(); // reading ahead changed what the reader hands out
     }
     return 0;
 }

@@ -407,15 +407,27 @@ void JsonLineParser::reserve(size_t capacity)
 
 simdjson::dom::element JsonLineParser::parse(std::string_view text, size_t readable)
 {
-    // simdjson reserves about 14 bytes per byte of the largest document so far and keeps them: after a
-    // huge line, the next ordinary one gives that memory back.
-    if (m_Parser.capacity() > LARGE_CAPACITY && text.size() < m_Parser.capacity() / 8)
+    return parse(m_Tree, text, readable);
+}
+
+simdjson::dom::element JsonLineParser::parse(simdjson::dom::document& tree, std::string_view text, size_t readable)
+{
+    // simdjson reserves about 14 bytes per byte of the largest document so far, in the parser and in the
+    // tree, and keeps them: after a huge line, the next ordinary one gives that memory back.
+    const auto isOversized = [&text](size_t capacity) {
+        return capacity > LARGE_CAPACITY && text.size() < capacity / 8;
+    };
+    if (isOversized(m_Parser.capacity()))
     {
         reserve(std::max(INITIAL_CAPACITY, text.size()));
     }
+    if (isOversized(tree.capacity()) && tree.allocate(std::max(INITIAL_CAPACITY, text.size())) != simdjson::SUCCESS)
+    {
+        throw std::bad_alloc();
+    }
     const bool padded = readable >= text.size() + simdjson::SIMDJSON_PADDING;
     simdjson::dom::element root;
-    if (const auto code = m_Parser.parse(text.data(), text.size(), !padded).get(root))
+    if (const auto code = m_Parser.parse_into_document(tree, text.data(), text.size(), !padded).get(root))
     {
         refuse(text, code);
     }
@@ -424,7 +436,12 @@ simdjson::dom::element JsonLineParser::parse(std::string_view text, size_t reada
 
 simdjson::dom::object JsonLineParser::parseObject(std::string_view text, size_t readable)
 {
-    const simdjson::dom::element root = parse(text, readable);
+    return parseObject(m_Tree, text, readable);
+}
+
+simdjson::dom::object JsonLineParser::parseObject(simdjson::dom::document& tree, std::string_view text, size_t readable)
+{
+    const simdjson::dom::element root = parse(tree, text, readable);
     simdjson::dom::object object;
     if (root.get(object) != simdjson::SUCCESS)
     {

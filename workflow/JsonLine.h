@@ -55,6 +55,10 @@ public:
     /// std::invalid_argument("expected a JSON object, got array"), a repeated key 'duplicate key
     /// "custom_id"' (parsers disagree on which one counts).
     simdjson::dom::object parseObject(std::string_view text, size_t readable = 0);
+    /// parse and parseObject into a tree of the caller's, valid until tree's next parse: several lines read
+    /// at once each need one. The parser can then parse other lines; tree keeps its memory from line to line.
+    simdjson::dom::element parse(simdjson::dom::document& tree, std::string_view text, size_t readable = 0);
+    simdjson::dom::object parseObject(simdjson::dom::document& tree, std::string_view text, size_t readable = 0);
 
 private:
     static constexpr size_t INITIAL_CAPACITY = size_t{64} << 10;
@@ -63,6 +67,7 @@ private:
     void reserve(size_t capacity);
 
     simdjson::dom::parser m_Parser;
+    simdjson::dom::document m_Tree; ///< for parse and parseObject without a tree
 };
 
 /// Refuses an object with a key given twice ('duplicate key "body" in /response'; at the top level without

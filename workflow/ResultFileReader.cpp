@@ -552,26 +552,37 @@ ResultFileError::ResultFileError(LineProblem problem)
 {
 }
 
-void parseResultLine(std::string_view line, BatchResult& result, JsonLineParser& parser, size_t readable)
+template <class Parse> void BatchResult::readLine(std::string_view text, Parse parse)
 {
     // Cleared field by field, not replaced, so that the strings keep their memory from line to line.
-    result.id.clear();
-    result.customId.clear();
-    result.statusCode.reset();
-    result.requestId.clear();
-    result.errorCode.reset();
-    result.errorMessage.reset();
-    result.m_HasBody = false;
-    result.line = line;
+    id.clear();
+    customId.clear();
+    statusCode.reset();
+    requestId.clear();
+    errorCode.reset();
+    errorMessage.reset();
+    m_HasBody = false;
+    line = text;
     try
     {
-        result.readEnvelope(parser.parseObject(line, readable));
+        readEnvelope(parse());
     }
     catch (...)
     {
-        result.m_HasBody = false; // nothing of a refused line may be read later
+        m_HasBody = false; // nothing of a refused line may be read later
         throw;
     }
+}
+
+void parseResultLine(std::string_view line, BatchResult& result, JsonLineParser& parser, size_t readable)
+{
+    result.readLine(line, [&] { return parser.parseObject(line, readable); });
+}
+
+void parseResultLine(std::string_view line, BatchResult& result, JsonLineParser& parser, simdjson::dom::document& tree,
+                     size_t readable)
+{
+    result.readLine(line, [&] { return parser.parseObject(tree, line, readable); });
 }
 
 void BatchResult::readEnvelope(simdjson::dom::object line)
@@ -607,46 +618,6 @@ void parseResultLine(std::string_view line, BatchResult& result)
 {
     thread_local JsonLineParser parser;
     parseResultLine(line, result, parser);
-}
-
-ResultFileReader::ResultFileReader(const std::string& path, OnMalformedLine onMalformed)
-    : m_Lines(path)
-    , m_OnMalformed(onMalformed)
-{
-}
-
-ResultFileReader::ResultFileReader(std::istream& stream, OnMalformedLine onMalformed)
-    : m_Lines(stream)
-    , m_OnMalformed(onMalformed)
-{
-}
-
-bool ResultFileReader::next(BatchResult& result)
-{
-    std::string_view line;
-    while (m_Lines.next(line))
-    {
-        if (isBlank(line))
-        {
-            continue;
-        }
-        result.lineNumber = m_Lines.lineNumber();
-        try
-        {
-            parseResultLine(line, result, m_Parser, line.size() + LineReader::padding);
-            return true;
-        }
-        catch (const std::exception& error) // JsonSyntaxError or a wrong field type
-        {
-            LineProblem problem{result.lineNumber, error.what()};
-            if (m_OnMalformed == OnMalformedLine::Stop)
-            {
-                throw ResultFileError(std::move(problem));
-            }
-            m_Problems.push_back(std::move(problem));
-        }
-    }
-    return false;
 }
 
 } // namespace openai_batch::workflow

@@ -26,6 +26,9 @@ struct BatchResult;
 /// Parses one line into result, checking all of it with parser (whose tree result then reads from);
 /// throws JsonSyntaxError or std::invalid_argument (wrong field types). readable: see JsonLineParser.
 void parseResultLine(std::string_view line, BatchResult& result, JsonLineParser& parser, size_t readable = 0);
+/// The same into tree, which result then reads from: lines parsed into trees of their own can be read at once.
+void parseResultLine(std::string_view line, BatchResult& result, JsonLineParser& parser, simdjson::dom::document& tree,
+                     size_t readable = 0);
 /// The same with a parser of this thread's: result is valid until the thread's next call.
 void parseResultLine(std::string_view line, BatchResult& result);
 
@@ -92,6 +95,9 @@ struct BatchResult
 
 private:
     friend void parseResultLine(std::string_view, BatchResult&, JsonLineParser&, size_t);
+    friend void parseResultLine(std::string_view, BatchResult&, JsonLineParser&, simdjson::dom::document&, size_t);
+    /// Reads the envelope of text, the line, from parse()'s object, which checks the whole line.
+    template <class Parse> void readLine(std::string_view text, Parse parse);
     [[noreturn]] static void notOfKind(const std::string& what, const std::string& why);
     void readEnvelope(simdjson::dom::object line);
     simdjson::dom::object bodyOfKind(const char* what) const;
@@ -131,25 +137,45 @@ public:
     };
 
     /// Reads the file at path; a file that cannot be opened throws std::runtime_error naming it.
-    explicit ResultFileReader(const std::string& path, OnMalformedLine onMalformed = OnMalformedLine::Stop);
-    /// Reads from stream, which must outlive the reader.
-    explicit ResultFileReader(std::istream& stream, OnMalformedLine onMalformed = OnMalformedLine::Stop);
+    ///
+    /// parseThreads: how many threads check and parse lines. 1 (the default) parses each line in next(), on
+    /// the caller's thread. More read and parse ahead of next(), in chunks of about 64 KiB and at most
+    /// 256 KiB ahead: parseThreads - 1 worker threads read the input in turn and parse what they read, and
+    /// every parseThreads-th chunk is parsed by next() itself; 0 means one thread per core. Either way the
+    /// lines, their order, their problems, the exceptions and every accessor are the same; only the time
+    /// differs. It pays where parsing outweighs the reads that follow (long lines of numbers: embeddings);
+    /// reading another core's trees costs time too (see workflow/README.md, "Reading results").
+    explicit ResultFileReader(const std::string& path, OnMalformedLine onMalformed = OnMalformedLine::Stop,
+                              unsigned parseThreads = 1);
+    /// Reads from stream, which must outlive the reader. With parseThreads above 1 the stream is read by
+    /// worker threads, ahead of next(), and the destructor waits for a read under way.
+    explicit ResultFileReader(std::istream& stream, OnMalformedLine onMalformed = OnMalformedLine::Stop,
+                              unsigned parseThreads = 1);
+    ~ResultFileReader();
+    ResultFileReader(const ResultFileReader&) = delete;
+    ResultFileReader& operator=(const ResultFileReader&) = delete;
 
     /// Reads the next result into result; false at the end. Blank lines are skipped, CRLF is accepted,
     /// the last line may lack its newline.
     bool next(BatchResult& result);
     /// Malformed lines skipped so far (OnMalformedLine::Skip).
     const std::vector<LineProblem>& problems() const { return m_Problems; }
-    /// Lines read so far, blank ones included.
-    size_t lineCount() const { return m_Lines.lineNumber(); }
-    /// Where the last line read starts, in bytes from the start of the input.
-    uint64_t lineOffset() const { return m_Lines.lineOffset(); }
+    /// Lines read so far, blank ones included (with parseThreads above 1: up to the line next() gave last).
+    size_t lineCount() const;
+    /// Where the line next() gave last starts, in bytes from the start of the input.
+    uint64_t lineOffset() const;
 
 private:
+    class ReadAhead;
+
+    /// Throws problem (Stop) or records it (Skip).
+    void refuse(LineProblem problem);
+
     LineReader m_Lines;
     JsonLineParser m_Parser;
     OnMalformedLine m_OnMalformed;
     std::vector<LineProblem> m_Problems;
+    std::unique_ptr<ReadAhead> m_ReadAhead; ///< with more than one parse thread
 };
 
 } // namespace openai_batch::workflow

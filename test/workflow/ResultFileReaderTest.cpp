@@ -18,11 +18,22 @@ const std::string OUTPUT_LINE =
 const std::string ERROR_LINE =
     R"({"id": "batch_req_456", "custom_id": "request-3", "response": null, "error": {"code": "batch_expired", "message": "This request could not be executed before the completion window expired."}})";
 
-std::vector<BatchResult> readAll(const std::string& text, std::vector<LineProblem>* problems = nullptr)
+/// Every test runs with lines parsed in next() (1 thread) and ahead of it (2 and 3 threads): the same lines,
+/// problems and values either way.
+class ResultFileReaderTest : public ::testing::TestWithParam<unsigned>
+{
+protected:
+    unsigned threads() const { return GetParam(); }
+};
+
+INSTANTIATE_TEST_SUITE_P(ParseThreads, ResultFileReaderTest, ::testing::Values(1U, 2U, 3U));
+
+std::vector<BatchResult> readAll(const std::string& text, std::vector<LineProblem>* problems = nullptr,
+                                 unsigned parseThreads = 1)
 {
     std::istringstream in(text);
     ResultFileReader reader(
-        in, problems ? ResultFileReader::OnMalformedLine::Skip : ResultFileReader::OnMalformedLine::Stop);
+        in, problems ? ResultFileReader::OnMalformedLine::Skip : ResultFileReader::OnMalformedLine::Stop, parseThreads);
     std::vector<BatchResult> results;
     BatchResult result;
     while (reader.next(result))
@@ -37,10 +48,10 @@ std::vector<BatchResult> readAll(const std::string& text, std::vector<LineProble
     return results;
 }
 
-TEST(ResultFileReader, ReadsTheOutputFixture)
+TEST_P(ResultFileReaderTest, ReadsTheOutputFixture)
 {
     std::istringstream in(OUTPUT_LINE + "\n");
-    ResultFileReader reader(in);
+    ResultFileReader reader(in, ResultFileReader::OnMalformedLine::Stop, threads());
     BatchResult result;
     ASSERT_TRUE(reader.next(result));
     EXPECT_EQ(result.lineNumber, 1u);
@@ -58,9 +69,9 @@ TEST(ResultFileReader, ReadsTheOutputFixture)
     EXPECT_FALSE(reader.next(result));
 }
 
-TEST(ResultFileReader, ReadsTheErrorFixture)
+TEST_P(ResultFileReaderTest, ReadsTheErrorFixture)
 {
-    const auto results = readAll(ERROR_LINE);
+    const auto results = readAll(ERROR_LINE, nullptr, threads());
     ASSERT_EQ(results.size(), 1u);
     EXPECT_EQ(results[0].customId, "request-3");
     EXPECT_FALSE(results[0].statusCode.has_value());
@@ -70,19 +81,19 @@ TEST(ResultFileReader, ReadsTheErrorFixture)
     EXPECT_TRUE(results[0].bodyJson().is_null());
 }
 
-TEST(ResultFileReader, SkipsBlankLinesAndAcceptsCrlfAndAMissingFinalNewline)
+TEST_P(ResultFileReaderTest, SkipsBlankLinesAndAcceptsCrlfAndAMissingFinalNewline)
 {
-    const auto results = readAll("\n" + OUTPUT_LINE + "\r\n\r\n   \n" + ERROR_LINE);
+    const auto results = readAll("\n" + OUTPUT_LINE + "\r\n\r\n   \n" + ERROR_LINE, nullptr, threads());
     ASSERT_EQ(results.size(), 2u);
     EXPECT_EQ(results[0].lineNumber, 2u);
     EXPECT_EQ(results[1].lineNumber, 5u);
     EXPECT_EQ(results[1].errorCode, "batch_expired");
 }
 
-TEST(ResultFileReader, StopsAtATruncatedLastLineWithItsNumber)
+TEST_P(ResultFileReaderTest, StopsAtATruncatedLastLineWithItsNumber)
 {
     std::istringstream in(OUTPUT_LINE + "\n" + OUTPUT_LINE.substr(0, 60));
-    ResultFileReader reader(in);
+    ResultFileReader reader(in, ResultFileReader::OnMalformedLine::Stop, threads());
     BatchResult result;
     ASSERT_TRUE(reader.next(result));
     try
@@ -97,14 +108,14 @@ TEST(ResultFileReader, StopsAtATruncatedLastLineWithItsNumber)
     }
 }
 
-TEST(ResultFileReader, CanSkipMalformedLinesAndGoOn)
+TEST_P(ResultFileReaderTest, CanSkipMalformedLinesAndGoOn)
 {
     std::vector<LineProblem> problems;
     const auto results = readAll(OUTPUT_LINE + "\n[1, 2]\n{\"custom_id\": 7}\nnot json\n{\"id\": \"x\"}\n"
                                      + R"({"custom_id": "c", "response": {"status_code": "200"}})"
                                        "\n"
                                      + ERROR_LINE + "\n",
-                                 &problems);
+                                 &problems, threads());
     ASSERT_EQ(results.size(), 2u);
     EXPECT_EQ(results[1].lineNumber, 7u);
     ASSERT_EQ(problems.size(), 5u);
@@ -115,13 +126,13 @@ TEST(ResultFileReader, CanSkipMalformedLinesAndGoOn)
     EXPECT_EQ(problems[4].toString(), "line 6: /response/status_code: expected integer, got string");
 }
 
-TEST(ResultFileReader, ReadsAHundredMegabyteLine)
+TEST_P(ResultFileReaderTest, ReadsAHundredMegabyteLine)
 {
     const std::string content(size_t{100} << 20, 'x');
     const std::string line =
         R"({"custom_id": "big", "response": {"status_code": 200, "body": {"content": ")" + content + R"("}}})";
     std::istringstream in(OUTPUT_LINE + "\n" + line + "\n" + ERROR_LINE + "\n");
-    ResultFileReader reader(in);
+    ResultFileReader reader(in, ResultFileReader::OnMalformedLine::Stop, threads());
     BatchResult result;
     ASSERT_TRUE(reader.next(result));
     ASSERT_TRUE(reader.next(result));
@@ -132,12 +143,12 @@ TEST(ResultFileReader, ReadsAHundredMegabyteLine)
     EXPECT_EQ(result.lineNumber, 3u);
 }
 
-TEST(ResultFileReader, AFiftyMegabyteStringParsesIntoTheBody)
+TEST_P(ResultFileReaderTest, AFiftyMegabyteStringParsesIntoTheBody)
 {
     const std::string content(size_t{50} << 20, 'y');
     std::istringstream in(R"({"custom_id": "big", "response": {"status_code": 200, "body": {"content": ")" + content
                           + "\"}}}\n");
-    ResultFileReader reader(in);
+    ResultFileReader reader(in, ResultFileReader::OnMalformedLine::Stop, threads());
     BatchResult result;
     ASSERT_TRUE(reader.next(result));
     EXPECT_EQ(result.bodyJson().at("content").as_string().size(), content.size());
@@ -164,11 +175,11 @@ private:
     std::vector<char> m_Block;
 };
 
-TEST(ResultFileReader, ALineWithoutEndIsRefusedAtTheLimitNotReadForever)
+TEST_P(ResultFileReaderTest, ALineWithoutEndIsRefusedAtTheLimitNotReadForever)
 {
     EndlessLine endless;
     std::istream in(&endless);
-    ResultFileReader reader(in);
+    ResultFileReader reader(in, ResultFileReader::OnMalformedLine::Stop, threads());
     BatchResult result;
     try
     {
@@ -181,19 +192,19 @@ TEST(ResultFileReader, ALineWithoutEndIsRefusedAtTheLimitNotReadForever)
     }
 }
 
-TEST(ResultFileReader, AKeyGivenTwiceIsAMalformedLine)
+TEST_P(ResultFileReaderTest, AKeyGivenTwiceIsAMalformedLine)
 {
     std::vector<LineProblem> problems;
     const auto results = readAll(R"({"custom_id": "a", "response": null, "custom_id": "b"})"
                                  "\n" + ERROR_LINE
                                      + "\n",
-                                 &problems);
+                                 &problems, threads());
     ASSERT_EQ(results.size(), 1u);
     ASSERT_EQ(problems.size(), 1u);
     EXPECT_EQ(problems[0].toString(), R"(line 1: duplicate key "custom_id")");
 }
 
-TEST(ResultFileReader, ReadsManyLinesAcrossBufferBoundaries)
+TEST_P(ResultFileReaderTest, ReadsManyLinesAcrossBufferBoundaries)
 {
     std::string text;
     for (int i = 0; i < 3000; ++i)
@@ -201,18 +212,18 @@ TEST(ResultFileReader, ReadsManyLinesAcrossBufferBoundaries)
         text += R"({"custom_id": "r)" + std::to_string(i) + R"(", "response": {"status_code": 200, "body": {"pad": ")"
             + std::string(static_cast<size_t>(i % 700), 'p') + "\"}}}\n";
     }
-    const auto results = readAll(text);
+    const auto results = readAll(text, nullptr, threads());
     ASSERT_EQ(results.size(), 3000u);
     EXPECT_EQ(results[2999].customId, "r2999");
     EXPECT_EQ(results[2999].lineNumber, 3000u);
 }
 
-TEST(ResultFileReader, ALoneSurrogateIsRefusedWithItsPlaceNotACrash)
+TEST_P(ResultFileReaderTest, ALoneSurrogateIsRefusedWithItsPlaceNotACrash)
 {
     // Found by fuzzing: valid JSON syntax, but an unpaired UTF-16 surrogate that cpprestsdk throws on and
     // other parsers replace. The line check refuses it, with its place, before anyone reads the body.
     std::istringstream in(R"({"custom_id": "x", "response": {"status_code": 200, "body": {"t": "\ud83d\udA00"}}})");
-    ResultFileReader reader(in);
+    ResultFileReader reader(in, ResultFileReader::OnMalformedLine::Stop, threads());
     BatchResult result;
     try
     {
@@ -225,17 +236,17 @@ TEST(ResultFileReader, ALoneSurrogateIsRefusedWithItsPlaceNotACrash)
     }
 }
 
-TEST(ResultFileReader, ABodyCpprestsdkCannotHoldIsAClearErrorNotACrash)
+TEST_P(ResultFileReaderTest, ABodyCpprestsdkCannotHoldIsAClearErrorNotACrash)
 {
     // 250 levels: within the line check's 256, beyond the limit of cpprestsdk's own parser.
     std::istringstream in(R"({"custom_id": "x", "response": {"status_code": 200, "body": {"t": )"
                           + std::string(300, '[') + std::string(300, ']') + "}}}");
     std::istringstream deep(R"({"custom_id": "x", "response": {"status_code": 200, "body": {"t": )"
                             + std::string(250, '[') + std::string(250, ']') + "}}}");
-    ResultFileReader refused(in);
+    ResultFileReader refused(in, ResultFileReader::OnMalformedLine::Stop, threads());
     BatchResult result;
     EXPECT_THROW(refused.next(result), ResultFileError);
-    ResultFileReader reader(deep);
+    ResultFileReader reader(deep, ResultFileReader::OnMalformedLine::Stop, threads());
     ASSERT_TRUE(reader.next(result));
     try
     {
@@ -249,17 +260,166 @@ TEST(ResultFileReader, ABodyCpprestsdkCannotHoldIsAClearErrorNotACrash)
     EXPECT_THROW(result.toModel(), std::invalid_argument);
 }
 
-TEST(ResultFileReader, NamesAFileItCannotOpen)
+TEST_P(ResultFileReaderTest, NamesAFileItCannotOpen)
 {
     try
     {
-        ResultFileReader reader("/no/such/output.jsonl");
+        ResultFileReader reader("/no/such/output.jsonl", ResultFileReader::OnMalformedLine::Stop, threads());
         FAIL() << "opened a missing file";
     }
     catch (const std::runtime_error& error)
     {
         EXPECT_STREQ(error.what(), "cannot open '/no/such/output.jsonl': No such file or directory");
     }
+}
+
+} // namespace
+
+namespace {
+
+/// A stream that gives text and then fails, as a disk or a pipe can.
+class FailsAfter : public std::streambuf
+{
+public:
+    explicit FailsAfter(std::string text)
+        : m_Text(std::move(text))
+    {
+        setg(m_Text.data(), m_Text.data(), m_Text.data() + m_Text.size());
+    }
+
+protected:
+    int_type underflow() override { throw std::ios_base::failure("the device failed"); }
+
+private:
+    std::string m_Text;
+};
+
+TEST_P(ResultFileReaderTest, AReadErrorComesAfterTheLinesBeforeIt)
+{
+    // More than the reader asks the stream for at once, so that the failure comes with a later request.
+    std::string text;
+    while (text.size() < (size_t{3} << 20))
+    {
+        text += OUTPUT_LINE + "\n";
+    }
+    FailsAfter failing(text);
+    std::istream in(&failing);
+    ResultFileReader reader(in, ResultFileReader::OnMalformedLine::Stop, threads());
+    BatchResult result;
+    size_t lines = 0;
+    try
+    {
+        while (reader.next(result))
+        {
+            ASSERT_EQ(result.lineNumber, ++lines);
+        }
+        FAIL() << "the failure went unnoticed";
+    }
+    catch (const std::runtime_error& error)
+    {
+        EXPECT_GT(lines, 1000u);
+        EXPECT_EQ(error.what(), "reading failed after line " + std::to_string(lines));
+    }
+}
+
+/// What a reader with parseThreads hands out for text, as plain values: every accessor, in order.
+std::vector<std::string> everythingRead(const std::string& text, unsigned parseThreads,
+                                        ResultFileReader::OnMalformedLine onMalformed)
+{
+    std::istringstream in(text);
+    ResultFileReader reader(in, onMalformed, parseThreads);
+    std::vector<std::string> seen;
+    BatchResult result;
+    while (true)
+    {
+        try
+        {
+            if (!reader.next(result))
+            {
+                break;
+            }
+        }
+        catch (const ResultFileError& error)
+        {
+            seen.push_back(std::string("stopped: ") + error.what());
+            continue; // the next call goes on after the refused line
+        }
+        std::string line = std::to_string(result.lineNumber) + " " + std::to_string(reader.lineCount()) + " "
+            + std::to_string(reader.lineOffset()) + " " + result.id + " " + result.customId + " "
+            + std::to_string(result.statusCode.value_or(-1)) + " " + result.errorCode.value_or("-") + " "
+            + std::string(result.body()).substr(0, 40) + " " + std::to_string(result.line.size());
+        if (result.succeeded())
+        {
+            line += " " + std::to_string(result.usage().total) + " " + result.answerText();
+        }
+        seen.push_back(line);
+    }
+    for (const LineProblem& problem : reader.problems())
+    {
+        seen.push_back("skipped: " + problem.toString());
+    }
+    seen.push_back("lines: " + std::to_string(reader.lineCount()));
+    return seen;
+}
+
+/// Thousands of lines over many chunks: short and long (beyond a chunk), blank, CRLF, refused ones and
+/// lines of the wrong shape, and a last line without its newline.
+std::string mixedFile()
+{
+    std::string text;
+    for (int i = 0; i < 4000; ++i)
+    {
+        const std::string id = std::to_string(i);
+        switch (i % 9)
+        {
+        case 0: text += "\n"; break;
+        case 1: text += "  \r\n"; break;
+        case 2: text.append(R"({"custom_id": "r)").append(id).append(R"(", "body": [1, 2 3]})").append("\n"); break;
+        case 3: text.append(R"({"custom_id": )").append(id).append("}\r\n"); break;
+        case 4: text.append(ERROR_LINE).append("\r\n"); break;
+        default:
+            text.append(R"({"id": "batch_req_)")
+                .append(id)
+                .append(R"(", "custom_id": "r)")
+                .append(id)
+                .append(R"(", "response": {"status_code": 200, "body": {"object": "chat.completion", )")
+                .append(R"("choices": [{"message": {"content": ")")
+                .append(i % 97 == 5 ? size_t{300} << 10 : static_cast<size_t>(i % 500), 'a')
+                .append(R"("}}], "usage": {"total_tokens": )")
+                .append(id)
+                .append("}}}}\n");
+        }
+    }
+    return text + OUTPUT_LINE;
+}
+
+TEST(ResultFileReaderAhead, HandsOutWhatOneThreadDoesLineForLine)
+{
+    const std::string text = mixedFile();
+    for (const auto mode : {ResultFileReader::OnMalformedLine::Skip, ResultFileReader::OnMalformedLine::Stop})
+    {
+        const auto expected = everythingRead(text, 1, mode);
+        ASSERT_GT(expected.size(), 3000u);
+        for (const unsigned threads : {2U, 4U, 0U})
+        {
+            EXPECT_EQ(everythingRead(text, threads, mode), expected) << threads << " threads";
+        }
+    }
+}
+
+TEST(ResultFileReaderAhead, StopsItsThreadsWhenLeftEarly)
+{
+    const std::string text = mixedFile();
+    for (int round = 0; round < 20; ++round)
+    {
+        std::istringstream in(text);
+        ResultFileReader reader(in, ResultFileReader::OnMalformedLine::Skip, 2);
+        BatchResult result;
+        for (int i = 0; i < round * 50; ++i)
+        {
+            ASSERT_TRUE(reader.next(result));
+        }
+    } // each reader is destroyed with chunks being read and parsed ahead
 }
 
 } // namespace
