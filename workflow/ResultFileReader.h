@@ -168,6 +168,8 @@ public:
 private:
     class ReadAhead;
 
+    /// Starts reading ahead when parseThreads (0: one per core) is more than 1.
+    void readAheadOn(unsigned parseThreads);
     /// Throws problem (Stop) or records it (Skip).
     void refuse(LineProblem problem);
 

@@ -1,6 +1,7 @@
 // ResultFileReader itself: lines read and handed out in order, parsed in next() or ahead of it on other threads.
 #include "workflow/ResultFileReader.h"
 
+#include <algorithm>
 #include <array>
 #include <condition_variable>
 #include <cstring>
@@ -341,32 +342,26 @@ private:
     std::vector<std::thread> m_Workers; ///< last: stopped before the rest goes
 };
 
-namespace {
-
-unsigned threadsFor(unsigned parseThreads)
-{
-    return parseThreads != 0 ? parseThreads : std::max(1U, std::thread::hardware_concurrency());
-}
-
-} // namespace
-
 ResultFileReader::ResultFileReader(const std::string& path, OnMalformedLine onMalformed, unsigned parseThreads)
     : m_Lines(path)
     , m_OnMalformed(onMalformed)
 {
-    if (threadsFor(parseThreads) > 1)
-    {
-        m_ReadAhead = std::make_unique<ReadAhead>(m_Lines, m_Parser, threadsFor(parseThreads));
-    }
+    readAheadOn(parseThreads);
 }
 
 ResultFileReader::ResultFileReader(std::istream& stream, OnMalformedLine onMalformed, unsigned parseThreads)
     : m_Lines(stream)
     , m_OnMalformed(onMalformed)
 {
-    if (threadsFor(parseThreads) > 1)
+    readAheadOn(parseThreads);
+}
+
+void ResultFileReader::readAheadOn(unsigned parseThreads)
+{
+    const unsigned threads = parseThreads != 0 ? parseThreads : std::max(1U, std::thread::hardware_concurrency());
+    if (threads > 1)
     {
-        m_ReadAhead = std::make_unique<ReadAhead>(m_Lines, m_Parser, threadsFor(parseThreads));
+        m_ReadAhead = std::make_unique<ReadAhead>(m_Lines, m_Parser, threads);
     }
 }
 
