@@ -37,8 +37,8 @@ void readTyped(const openai_batch::workflow::BatchResult& result)
     });
 }
 
-/// What a reader hands out, as text: each line's number and custom_id, then the problems; every read of
-/// each line is tried on the way.
+/// What a reader hands out, as text: each line's number and custom_id, the problems, the lines and where
+/// the last ends; every read of each line is tried on the way.
 std::string everythingRead(const std::string& bytes, unsigned parseThreads)
 {
     using openai_batch::workflow::ResultFileReader;
@@ -64,7 +64,7 @@ std::string everythingRead(const std::string& bytes, unsigned parseThreads)
     {
         seen += problem.toString() + "\n";
     }
-    return seen;
+    return seen + std::to_string(reader.lineCount()) + " lines, ending at " + std::to_string(reader.lineOffset());
 }
 
 } // namespace

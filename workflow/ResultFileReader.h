@@ -141,7 +141,8 @@ public:
     /// parseThreads: how many threads check and parse lines. 1 (the default) parses each line in next(), on
     /// the caller's thread. More read and parse ahead of next(), in chunks of about 64 KiB and at most
     /// 256 KiB ahead: parseThreads - 1 worker threads read the input in turn and parse what they read, and
-    /// every parseThreads-th chunk is parsed by next() itself; 0 means one thread per core. Either way the
+    /// every parseThreads-th chunk is parsed by next() itself; 0 means one thread per core, and more than 5
+    /// are not used (4 chunks ahead keep 4 workers busy at most). Either way the
     /// lines, their order, their problems, the exceptions and every accessor are the same; only the time
     /// differs. It pays where parsing outweighs the reads that follow (long lines of numbers: embeddings);
     /// reading another core's trees costs time too (see workflow/README.md, "Reading results").
@@ -156,13 +157,15 @@ public:
     ResultFileReader& operator=(const ResultFileReader&) = delete;
 
     /// Reads the next result into result; false at the end. Blank lines are skipped, CRLF is accepted,
-    /// the last line may lack its newline.
+    /// the last line may lack its newline. After a malformed line (ResultFileError) the next call reads on;
+    /// after the input fails (a line over LineReader::maxLineBytes, a read error: std::runtime_error) every
+    /// later call returns false.
     bool next(BatchResult& result);
     /// Malformed lines skipped so far (OnMalformedLine::Skip).
     const std::vector<LineProblem>& problems() const { return m_Problems; }
     /// Lines read so far, blank ones included (with parseThreads above 1: up to the line next() gave last).
     size_t lineCount() const;
-    /// Where the line next() gave last starts, in bytes from the start of the input.
+    /// Where the last line read starts, in bytes from the start of the input (at the end: its size).
     uint64_t lineOffset() const;
 
 private:
@@ -170,6 +173,8 @@ private:
 
     /// Starts reading ahead when parseThreads (0: one per core) is more than 1.
     void readAheadOn(unsigned parseThreads);
+    bool nextInLine(BatchResult& result);
+    bool nextReadAhead(BatchResult& result);
     /// Throws problem (Stop) or records it (Skip).
     void refuse(LineProblem problem);
 
@@ -177,6 +182,7 @@ private:
     JsonLineParser m_Parser;
     OnMalformedLine m_OnMalformed;
     std::vector<LineProblem> m_Problems;
+    bool m_InputFailed = false;
     std::unique_ptr<ReadAhead> m_ReadAhead; ///< with more than one parse thread
 };
 

@@ -18,6 +18,11 @@ namespace openai_batch::workflow {
 class ResultFileReader::ReadAhead
 {
 public:
+    /// Chunks read and not yet handed out, at most.
+    static constexpr size_t CHUNKS = 4;
+    /// One worker per chunk in flight and the reader's thread are all that can be busy.
+    static constexpr unsigned MOST_THREADS = CHUNKS + 1;
+
     /// One line of a chunk: where it lies, and what parsing it gave.
     struct ParsedLine
     {
@@ -75,6 +80,7 @@ public:
                 return &line;
             }
             m_LineCount = chunk.linesRead;
+            m_LineOffset = chunk.endOffset;
             const std::exception_ptr failure = chunk.failure;
             release(chunk);
             if (failure)
@@ -88,12 +94,11 @@ public:
     uint64_t lineOffset() const { return m_LineOffset; }
 
 private:
-    static constexpr size_t CHUNKS = 4;
     static constexpr size_t CHUNK_BYTES = size_t{64} << 10;
     static constexpr size_t CHUNK_LINES = 1024;
     /// No chunk is read while this much is waiting, unless none is: a chunk of huge lines is read alone.
     static constexpr size_t AHEAD_BYTES = size_t{256} << 10;
-    /// A chunk's buffer and a line's tree larger than this are given back once they are reused.
+    /// A chunk's buffer larger than this is given back when the chunk is reused.
     static constexpr size_t GIVE_BACK_BYTES = size_t{16} << 20;
 
     enum class State
@@ -111,6 +116,7 @@ private:
         std::vector<ParsedLine> lines; ///< the first count are this chunk's; the rest keep their memory
         size_t count = 0;
         size_t linesRead = 0;       ///< the input's lines up to the chunk's end, blank ones included
+        uint64_t endOffset = 0;     ///< where the line read after the chunk's last starts
         std::exception_ptr failure; ///< thrown after the chunk's lines
         bool isLast = false;
         State state = State::Free; ///< guarded by m_Mutex
@@ -173,7 +179,7 @@ private:
                 continue;
             }
             Chunk& chunk = m_Chunks[(m_Oldest + m_InFlight) % CHUNKS];
-            const bool readersOwn = m_ChunksRead++ % m_Threads == 0;
+            const bool readersOwn = ++m_ChunksRead % m_Threads == 0; // the first chunk is a worker's
             chunk.state = State::Reading;
             m_Reading = true;
             lock.unlock();
@@ -241,12 +247,10 @@ private:
             chunk.isLast = true;
         }
         chunk.linesRead = m_Lines.lineNumber();
+        chunk.endOffset = m_Lines.lineOffset();
         for (size_t i = chunk.count; i < chunk.lines.size(); ++i)
         {
-            if (chunk.lines[i].tree.capacity() > GIVE_BACK_BYTES)
-            {
-                chunk.lines[i].tree = simdjson::dom::document(); // a tree no line of this chunk reuses
-            }
+            giveBackLargeTree(chunk.lines[i], 0); // a tree no line of this chunk reuses
         }
     }
 
@@ -271,7 +275,8 @@ private:
         chunk.used += line.size();
     }
 
-    /// Parses the chunk's lines; a failure that is not a line's own (out of memory) takes their place.
+    /// Parses the chunk's lines. A failure that is not a line's own (memory running out while a line's
+    /// problem is recorded) is thrown in place of the lines.
     static void parse(Chunk& chunk, JsonLineParser& parser) noexcept
     {
         try
@@ -284,12 +289,27 @@ private:
         catch (...)
         {
             chunk.count = 0;
-            chunk.failure = std::current_exception();
+            if (!chunk.failure) // a read failure after these lines stays the one to report
+            {
+                chunk.failure = std::current_exception();
+            }
+        }
+    }
+
+    /// Frees a tree that a long line left much larger than the line that is to use it, so that a few long
+    /// lines do not leave every slot of every chunk holding memory for them.
+    static void giveBackLargeTree(ParsedLine& line, size_t nextSize)
+    {
+        constexpr size_t TREE_GROWTH = 8; // a tree holds about 10 bytes for each byte of its line
+        if (line.tree.capacity() > std::max(CHUNK_BYTES, TREE_GROWTH * nextSize))
+        {
+            line.tree = simdjson::dom::document();
         }
     }
 
     static void parseLine(const Chunk& chunk, ParsedLine& line, JsonLineParser& parser)
     {
+        giveBackLargeTree(line, line.size);
         line.result.lineNumber = line.lineNumber;
         try
         {
@@ -358,7 +378,8 @@ ResultFileReader::ResultFileReader(std::istream& stream, OnMalformedLine onMalfo
 
 void ResultFileReader::readAheadOn(unsigned parseThreads)
 {
-    const unsigned threads = parseThreads != 0 ? parseThreads : std::max(1U, std::thread::hardware_concurrency());
+    const unsigned asked = parseThreads != 0 ? parseThreads : std::max(1U, std::thread::hardware_concurrency());
+    const unsigned threads = std::min(asked, ReadAhead::MOST_THREADS);
     if (threads > 1)
     {
         m_ReadAhead = std::make_unique<ReadAhead>(m_Lines, m_Parser, threads);
@@ -379,19 +400,41 @@ uint64_t ResultFileReader::lineOffset() const
 
 bool ResultFileReader::next(BatchResult& result)
 {
-    if (m_ReadAhead)
+    if (m_InputFailed)
     {
-        while (ReadAhead::ParsedLine* line = m_ReadAhead->next())
-        {
-            if (!line->refused)
-            {
-                std::swap(result, line->result); // the strings' memory goes round
-                return true;
-            }
-            refuse(LineProblem{line->lineNumber, line->problem});
-        }
         return false;
     }
+    try
+    {
+        return m_ReadAhead ? nextReadAhead(result) : nextInLine(result);
+    }
+    catch (const ResultFileError&) // a malformed line: reading goes on after it
+    {
+        throw;
+    }
+    catch (...) // the input failed (a line too long, a read error): nothing after it is read
+    {
+        m_InputFailed = true;
+        throw;
+    }
+}
+
+bool ResultFileReader::nextReadAhead(BatchResult& result)
+{
+    while (ReadAhead::ParsedLine* line = m_ReadAhead->next())
+    {
+        std::swap(result, line->result); // the strings' memory goes round
+        if (!line->refused)
+        {
+            return true;
+        }
+        refuse(LineProblem{line->lineNumber, line->problem});
+    }
+    return false;
+}
+
+bool ResultFileReader::nextInLine(BatchResult& result)
+{
     std::string_view line;
     while (m_Lines.next(line))
     {

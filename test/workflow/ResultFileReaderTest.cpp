@@ -320,6 +320,30 @@ TEST_P(ResultFileReaderTest, AReadErrorComesAfterTheLinesBeforeIt)
         EXPECT_GT(lines, 1000u);
         EXPECT_EQ(error.what(), "reading failed after line " + std::to_string(lines));
     }
+    EXPECT_FALSE(reader.next(result)) << "read on after the input failed";
+}
+
+/// The answer of a chat line or the vectors of an embeddings line, or why the line has none.
+std::string typedReads(const BatchResult& result)
+{
+    try
+    {
+        return result.answerText();
+    }
+    catch (const std::invalid_argument& notAnAnswer)
+    {
+        try
+        {
+            std::vector<float> floats(result.embeddingCount() * result.dimensions());
+            const size_t read = result.readEmbeddings(floats.data(), floats.size());
+            return std::to_string(read) + " floats, the first " + std::to_string(floats.at(0)) + ", the last "
+                + std::to_string(result.embedding(result.embeddingCount() - 1).back());
+        }
+        catch (const std::exception& notEmbeddings)
+        {
+            return std::string(notAnAnswer.what()) + "; " + notEmbeddings.what();
+        }
+    }
 }
 
 /// What a reader with parseThreads hands out for text, as plain values: every accessor, in order.
@@ -341,7 +365,9 @@ std::vector<std::string> everythingRead(const std::string& text, unsigned parseT
         }
         catch (const ResultFileError& error)
         {
-            seen.push_back(std::string("stopped: ") + error.what());
+            // result holds the refused line, as read
+            seen.push_back(std::string("stopped: ") + error.what() + " " + std::to_string(result.lineNumber) + " "
+                           + std::to_string(result.line.size()) + " " + result.customId);
             continue; // the next call goes on after the refused line
         }
         std::string line = std::to_string(result.lineNumber) + " " + std::to_string(reader.lineCount()) + " "
@@ -350,7 +376,7 @@ std::vector<std::string> everythingRead(const std::string& text, unsigned parseT
             + std::string(result.body()).substr(0, 40) + " " + std::to_string(result.line.size());
         if (result.succeeded())
         {
-            line += " " + std::to_string(result.usage().total) + " " + result.answerText();
+            line += " " + std::to_string(result.usage().total) + " " + typedReads(result);
         }
         seen.push_back(line);
     }
@@ -358,7 +384,8 @@ std::vector<std::string> everythingRead(const std::string& text, unsigned parseT
     {
         seen.push_back("skipped: " + problem.toString());
     }
-    seen.push_back("lines: " + std::to_string(reader.lineCount()));
+    seen.push_back("lines: " + std::to_string(reader.lineCount()) + " ending at "
+                   + std::to_string(reader.lineOffset()));
     return seen;
 }
 
@@ -377,6 +404,16 @@ std::string mixedFile()
         case 2: text.append(R"({"custom_id": "r)").append(id).append(R"(", "body": [1, 2 3]})").append("\n"); break;
         case 3: text.append(R"({"custom_id": )").append(id).append("}\r\n"); break;
         case 4: text.append(ERROR_LINE).append("\r\n"); break;
+        case 5:
+            text.append(R"({"custom_id": "e)")
+                .append(id)
+                .append(R"(", "response": {"status_code": 200, "body": {"object": "list", "data": [)")
+                .append(R"({"object": "embedding", "index": 0, "embedding": [0.25, -1.5e-3, )")
+                .append(id)
+                .append(R"(]}, {"object": "embedding", "index": 1, "embedding": "AACAPwAAAMA="}], )")
+                .append(R"("usage": {"prompt_tokens": 3, "total_tokens": 3}}}})")
+                .append("\n");
+            break;
         default:
             text.append(R"({"id": "batch_req_)")
                 .append(id)
