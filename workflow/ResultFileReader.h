@@ -142,10 +142,10 @@ public:
     /// the caller's thread. More read and parse ahead of next(), in chunks of about 64 KiB and at most
     /// 256 KiB ahead: parseThreads - 1 worker threads read the input in turn and parse what they read, and
     /// every parseThreads-th chunk is parsed by next() itself; 0 means one thread per core, and more than 5
-    /// are not used (4 chunks ahead keep 4 workers busy at most). Either way the
-    /// lines, their order, their problems, the exceptions and every accessor are the same; only the time
-    /// differs. It pays where parsing outweighs the reads that follow (long lines of numbers: embeddings);
-    /// reading another core's trees costs time too (see workflow/README.md, "Reading results").
+    /// are not used (4 chunks ahead keep 4 workers busy at most). Either way the lines, their order, their
+    /// problems, the exceptions and every accessor are the same; only the time differs. It pays where
+    /// parsing outweighs the reads that follow (long lines of numbers: embeddings); reading another core's
+    /// trees costs time too (see workflow/README.md, "Reading results").
     explicit ResultFileReader(const std::string& path, OnMalformedLine onMalformed = OnMalformedLine::Stop,
                               unsigned parseThreads = 1);
     /// Reads from stream, which must outlive the reader. With parseThreads above 1 the stream is read by
@@ -163,7 +163,7 @@ public:
     bool next(BatchResult& result);
     /// Malformed lines skipped so far (OnMalformedLine::Skip).
     const std::vector<LineProblem>& problems() const { return m_Problems; }
-    /// Lines read so far, blank ones included (with parseThreads above 1: up to the line next() gave last).
+    /// Lines read so far, blank ones included, up to the line next() gave last (at the end: all of them).
     size_t lineCount() const;
     /// Where the last line read starts, in bytes from the start of the input (at the end: its size).
     uint64_t lineOffset() const;
