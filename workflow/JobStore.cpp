@@ -374,7 +374,7 @@ void reportDuplicates(const std::string& directory, const Manifest& manifest, co
         std::string_view line;
         for (; lines.next(line); ++jobIndex)
         {
-            std::string id = readRequestLine(line).customId;
+            std::string id = readRequestLine(line, LineReader::readable(line)).customId;
             if (repeated.count(std::hash<std::string>()(id)) == 0)
             {
                 continue;
@@ -628,7 +628,8 @@ ShardRequests loadShardRequests(const std::string& directory, const Shard& shard
     std::string_view line;
     while (lines.next(line))
     {
-        requests.positionOf.emplace(readRequestLine(line).customId, static_cast<uint32_t>(lines.lineNumber() - 1));
+        requests.positionOf.emplace(readRequestLine(line, LineReader::readable(line)).customId,
+                                    static_cast<uint32_t>(lines.lineNumber() - 1));
     }
     return requests;
 }
@@ -720,10 +721,10 @@ Manifest planJob(const JobOptions& options)
                 {
                     throw std::invalid_argument("blank line");
                 }
-                const RequestFields fields = readRequestLine(line);
+                const RequestFields fields = readRequestLine(line, LineReader::readable(line));
                 auto problem =
                     RequestChecker::checkFields(fields.customId, fields.method, fields.url, options.endpoint);
-                const RequestEstimate estimate = estimateRequest(fields.body);
+                const RequestEstimate estimate = estimateRequest(fields.body, fields.bodyReadable);
                 problem = problem ? problem : shards.tooLarge(line.size() + 1, estimate);
                 if (problem)
                 {

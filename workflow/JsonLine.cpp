@@ -489,12 +489,19 @@ void refuseRepeatedKeys(simdjson::dom::object object, const char* where)
     }
 }
 
-simdjson::ondemand::value OnDemandCopy::root(std::string_view document)
+simdjson::ondemand::value OnDemandReader::root(std::string_view document, size_t readable)
 {
-    m_Padded.assign(document);
-    m_Padded.append(simdjson::SIMDJSON_PADDING, ' ');
+    m_Read = document.data();
+    if (readable < document.size() + simdjson::SIMDJSON_PADDING)
+    {
+        m_Padded.assign(document);
+        m_Padded.append(simdjson::SIMDJSON_PADDING, ' ');
+        m_Read = m_Padded.data();
+        readable = m_Padded.size();
+    }
+    m_Readable = readable;
     simdjson::ondemand::value value;
-    auto code = m_Parser.iterate(m_Padded.data(), document.size(), m_Padded.size()).get(m_Document);
+    auto code = m_Parser.iterate(m_Read, document.size(), m_Readable).get(m_Document);
     if (code == simdjson::SUCCESS)
     {
         code = m_Document.get_value().get(value);
@@ -538,10 +545,10 @@ std::string_view rawText(simdjson::ondemand::value value)
     return text;
 }
 
-std::string_view sourceOf(std::string_view document, std::initializer_list<std::string_view> path)
+std::string_view sourceOf(std::string_view document, std::initializer_list<std::string_view> path, size_t readable)
 {
-    thread_local OnDemandCopy copy;
-    simdjson::ondemand::value value = copy.root(document);
+    thread_local OnDemandReader reader;
+    simdjson::ondemand::value value = reader.root(document, readable);
     for (const std::string_view key : path)
     {
         // Keys compared decoded ("b\u006fdy" is "body"), the first of a name taken, as the tree's look-up does.
@@ -572,7 +579,7 @@ std::string_view sourceOf(std::string_view document, std::initializer_list<std::
         return {};
     }
     const std::string_view text = rawText(value);
-    return document.substr(copy.offsetOf(text), text.size());
+    return document.substr(reader.offsetOf(text), text.size());
 }
 
 std::string_view stringAt(simdjson::dom::element value, const char* path)

@@ -74,21 +74,29 @@ private:
 /// "in"): parsers disagree on which one counts. where is the object's path, empty for the top level.
 void refuseRepeatedKeys(simdjson::dom::object object, const char* where);
 
-/// simdjson's on-demand API over a padded copy of a document: it reads only what is asked for, so the
-/// document must already have been checked (JsonLineParser) where skipped values matter.
-class OnDemandCopy
+/// simdjson's on-demand API over a document: it reads only what is asked for, so the document must already
+/// have been checked (JsonLineParser) where skipped values matter.
+class OnDemandReader
 {
 public:
     /// The root of document, an object or an array, valid until the next call; JsonSyntaxError when
-    /// simdjson refuses it at once (a scalar document too: on-demand reads those another way).
-    simdjson::ondemand::value root(std::string_view document);
-    /// Where view, a view of the copy, lies in the document last given to root().
-    size_t offsetOf(std::string_view view) const { return static_cast<size_t>(view.data() - m_Padded.data()); }
+    /// simdjson refuses it at once (a scalar document too: on-demand reads those another way). The
+    /// document is read where it lies when readable (bytes that may be read from document.data() on) is
+    /// SIMDJSON_PADDING more than its size, as for a LineReader's lines and views into them; else it is
+    /// copied once into padded memory.
+    simdjson::ondemand::value root(std::string_view document, size_t readable = 0);
+    /// Where view, a view of what root() read, lies in the document last given to it.
+    size_t offsetOf(std::string_view view) const { return static_cast<size_t>(view.data() - m_Read); }
+    /// The bytes that may be read from view.data() on, for a view of what root() read (a value's rawText):
+    /// the readable to give root() to read that value where it lies.
+    size_t readableAt(std::string_view view) const { return m_Readable - offsetOf(view); }
 
 private:
     simdjson::ondemand::parser m_Parser;
     simdjson::ondemand::document m_Document;
-    std::string m_Padded;
+    std::string m_Padded;         ///< the copy, for a document without padding
+    const char* m_Read = nullptr; ///< the document, or its copy
+    size_t m_Readable = 0;        ///< from m_Read on
 };
 
 /// The exact text of an on-demand value: objects and arrays whole, scalars without the whitespace after
@@ -97,8 +105,8 @@ std::string_view rawText(simdjson::ondemand::value value);
 
 /// The exact source text of the value at path (keys from the top-level object down) in document, a
 /// view of document; empty when a key is missing or the value is null. document must be valid JSON
-/// (checked by JsonLineParser): only the way to the value is read.
-std::string_view sourceOf(std::string_view document, std::initializer_list<std::string_view> path);
+/// (checked by JsonLineParser): only the way to the value is read. readable: see OnDemandReader.
+std::string_view sourceOf(std::string_view document, std::initializer_list<std::string_view> path, size_t readable = 0);
 
 /// A member of a known type, or std::invalid_argument naming its path ("/custom_id: expected string,
 /// got number"). An integer must fit int64_t.

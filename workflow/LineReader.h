@@ -20,6 +20,9 @@ public:
     /// At least this many bytes may be read after the end of every line next() gives: simdjson reads
     /// ahead of a document's end (SIMDJSON_PADDING), so lines are parsed where they lie, not copied.
     static constexpr size_t padding = 64;
+    /// The bytes that may be read from the first byte of a line next() gave: the `readable` that lets
+    /// JsonLineParser, OnDemandReader and readRequestLine read it where it lies.
+    static size_t readable(std::string_view line) { return line.size() + padding; }
 
     /// A file that cannot be opened throws std::runtime_error naming it and the reason.
     explicit LineReader(const std::string& path);

@@ -14,15 +14,15 @@ constexpr uint64_t BYTES_PER_TOKEN = 3;
 
 /// The number of inputs body.input holds: each element of an array of strings or of token arrays, else
 /// one (a string, or one array of token numbers).
-uint64_t countInputs(std::string_view input)
+uint64_t countInputs(std::string_view input, size_t readable)
 {
     if (input.empty() || input.front() != '[')
     {
         return 1;
     }
-    thread_local OnDemandCopy copy;
+    thread_local OnDemandReader reader;
     simdjson::ondemand::array elements;
-    if (copy.root(input).get_array().get(elements) != simdjson::SUCCESS)
+    if (reader.root(input, readable).get_array().get(elements) != simdjson::SUCCESS)
     {
         return 1;
     }
@@ -47,11 +47,11 @@ uint64_t capOf(std::string_view number)
 
 } // namespace
 
-RequestEstimate estimateRequest(std::string_view body)
+RequestEstimate estimateRequest(std::string_view body, size_t readable)
 {
-    thread_local OnDemandCopy copy;
+    thread_local OnDemandReader reader;
     simdjson::ondemand::object members;
-    if (const auto code = copy.root(body).get_object().get(members))
+    if (const auto code = reader.root(body, readable).get_object().get(members))
     {
         throw JsonSyntaxError(std::string("not a JSON object: ") + simdjson::error_message(code));
     }
@@ -84,7 +84,7 @@ RequestEstimate estimateRequest(std::string_view body)
             inputBytes += text.size();
             if (key == "input")
             {
-                estimate.embeddingInputs = countInputs(text);
+                estimate.embeddingInputs = countInputs(text, reader.readableAt(text));
             }
         }
     }

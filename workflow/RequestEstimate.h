@@ -4,6 +4,7 @@
 
 #include "workflow/Namespaces.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,7 +31,8 @@ struct RequestEstimate
 };
 
 /// Reads body, a request body object's JSON text, checked already (readRequestLine): only the members
-/// named above are read. Throws JsonSyntaxError when it is not an object.
-RequestEstimate estimateRequest(std::string_view body);
+/// named above are read, where they lie when readable (bytes that may be read from body.data() on, as
+/// RequestFields::bodyReadable says) allows. Throws JsonSyntaxError when it is not an object.
+RequestEstimate estimateRequest(std::string_view body, size_t readable = 0);
 
 } // namespace openai_batch::workflow

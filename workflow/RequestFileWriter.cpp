@@ -1,16 +1,18 @@
 #include "workflow/RequestFileWriter.h"
 
+#include "workflow/LineReader.h"
+
 #include <cerrno>
 #include <cstring>
 
 namespace openai_batch::workflow {
 
-RequestFields readRequestLine(std::string_view line)
+RequestFields readRequestLine(std::string_view line, size_t readable)
 {
     thread_local JsonLineParser parser;
     RequestFields fields;
     bool hasBody = false;
-    for (const auto [key, value] : parser.parseObject(line))
+    for (const auto [key, value] : parser.parseObject(line, readable))
     {
         if (key == "custom_id")
         {
@@ -39,7 +41,10 @@ RequestFields readRequestLine(std::string_view line)
             throw std::invalid_argument(std::string("/") + name + ": missing required property");
         }
     }
-    fields.body = sourceOf(line, {"body"});
+    fields.body = sourceOf(line, {"body"}, readable);
+    // What may be read past the line may be read past the body, a view of it.
+    const auto bodyOffset = static_cast<size_t>(fields.body.data() - line.data());
+    fields.bodyReadable = readable > bodyOffset ? readable - bodyOffset : 0;
     return fields;
 }
 
@@ -262,7 +267,7 @@ RequestFileCheck checkRequestFile(const std::string& path, const std::string& en
         }
         try
         {
-            const RequestFields fields = readRequestLine(line);
+            const RequestFields fields = readRequestLine(line, LineReader::readable(line));
             if (auto problem =
                     checker.admit(fields.customId, fields.method, fields.url, line.size() + 1, lines.lineNumber()))
             {

@@ -342,7 +342,7 @@ bool BatchResult::succeeded() const
 
 std::string_view BatchResult::body() const
 {
-    return m_HasBody ? sourceOf(line, {"response", "body"}) : std::string_view();
+    return m_HasBody ? sourceOf(line, {"response", "body"}, m_Readable) : std::string_view();
 }
 
 web::json::value BatchResult::bodyJson() const
@@ -552,7 +552,7 @@ ResultFileError::ResultFileError(LineProblem problem)
 {
 }
 
-template <class Parse> void BatchResult::readLine(std::string_view text, Parse parse)
+template <class Parse> void BatchResult::readLine(std::string_view text, size_t readable, Parse parse)
 {
     // Cleared field by field, not replaced, so that the strings keep their memory from line to line.
     id.clear();
@@ -563,6 +563,7 @@ template <class Parse> void BatchResult::readLine(std::string_view text, Parse p
     errorMessage.reset();
     m_HasBody = false;
     line = text;
+    m_Readable = readable;
     try
     {
         readEnvelope(parse());
@@ -576,13 +577,13 @@ template <class Parse> void BatchResult::readLine(std::string_view text, Parse p
 
 void parseResultLine(std::string_view line, BatchResult& result, JsonLineParser& parser, size_t readable)
 {
-    result.readLine(line, [&] { return parser.parseObject(line, readable); });
+    result.readLine(line, readable, [&] { return parser.parseObject(line, readable); });
 }
 
 void parseResultLine(std::string_view line, BatchResult& result, JsonLineParser& parser, simdjson::dom::document& tree,
                      size_t readable)
 {
-    result.readLine(line, [&] { return parser.parseObject(tree, line, readable); });
+    result.readLine(line, readable, [&] { return parser.parseObject(tree, line, readable); });
 }
 
 void BatchResult::readEnvelope(simdjson::dom::object line)

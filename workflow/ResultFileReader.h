@@ -60,7 +60,8 @@ struct BatchResult
 
     /// A 2xx response and no error object.
     bool succeeded() const;
-    /// response.body's exact text, a view of line; empty when there is none. Found on each call.
+    /// response.body's exact text, a view of line; empty when there is none. Found on each call, by
+    /// reading the line up to the body's end where it lies (in the reader's buffer, without a copy).
     std::string_view body() const;
     /// The response body parsed (cpprestsdk's DOM); null when there is none.
     web::json::value bodyJson() const;
@@ -96,8 +97,9 @@ struct BatchResult
 private:
     friend void parseResultLine(std::string_view, BatchResult&, JsonLineParser&, size_t);
     friend void parseResultLine(std::string_view, BatchResult&, JsonLineParser&, simdjson::dom::document&, size_t);
-    /// Reads the envelope of text, the line, from parse()'s object, which checks the whole line.
-    template <class Parse> void readLine(std::string_view text, Parse parse);
+    /// Reads the envelope of text, the line (readable: see JsonLineParser), from parse()'s object, which
+    /// checks the whole line.
+    template <class Parse> void readLine(std::string_view text, size_t readable, Parse parse);
     [[noreturn]] static void notOfKind(const std::string& what, const std::string& why);
     void readEnvelope(simdjson::dom::object line);
     simdjson::dom::object bodyOfKind(const char* what) const;
@@ -105,6 +107,7 @@ private:
 
     simdjson::dom::element m_Body; ///< valid when m_HasBody
     bool m_HasBody = false;
+    size_t m_Readable = 0; ///< bytes that may be read from line.data() on, for body()
 };
 
 /// A line that is not a well-formed result.

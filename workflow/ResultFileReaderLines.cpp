@@ -445,7 +445,7 @@ bool ResultFileReader::nextInLine(BatchResult& result)
         result.lineNumber = m_Lines.lineNumber();
         try
         {
-            parseResultLine(line, result, m_Parser, line.size() + LineReader::padding);
+            parseResultLine(line, result, m_Parser, LineReader::readable(line));
             return true;
         }
         catch (const std::exception& error) // JsonSyntaxError or a wrong field type

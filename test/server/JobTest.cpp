@@ -466,6 +466,28 @@ TEST(RequestEstimateTest, CountsEmbeddingInputs)
     EXPECT_EQ(estimateRequest(R"({"model": "e", "input": [], "max_tokens": 1e400})").outputTokens, 0u);
 }
 
+TEST(RequestEstimateTest, ReadsALineWhereItLiesAsFromACopy)
+{
+    const std::string line = R"({"custom_id": "r", "method": "POST", "url": "/v1/embeddings", "body": )"
+                             R"({"model": "e", "input": ["a", "b"], "max_tokens": 4}})";
+    // After the line, its buffer holds JSON that would change the estimate if it were read as the line's.
+    std::string buffer = line + R"(, "c"], "max_tokens": 99999, "model": "x"})";
+    buffer.resize(line.size() + simdjson::SIMDJSON_PADDING, ']');
+    const RequestFields inPlace = readRequestLine(std::string_view(buffer.data(), line.size()), buffer.size());
+    EXPECT_EQ(inPlace.body.data(), buffer.data() + line.find(R"({"model")"));
+    const RequestEstimate read = estimateRequest(inPlace.body, inPlace.bodyReadable);
+    const RequestEstimate copied = estimateRequest(std::string(readRequestLine(line).body));
+    EXPECT_EQ(read.model, "e");
+    EXPECT_EQ(read.embeddingInputs, 2u);
+    EXPECT_EQ(read.outputTokens, 4u);
+    EXPECT_EQ(read.inputTokens, copied.inputTokens);
+    EXPECT_EQ(read.tokens(), copied.tokens());
+    // Readable bytes too few to read it in place: copied, the same estimate.
+    const RequestFields unpadded = readRequestLine(std::string_view(buffer.data(), line.size()), line.size());
+    EXPECT_EQ(estimateRequest(unpadded.body, unpadded.bodyReadable).embeddingInputs, 2u);
+    EXPECT_EQ(estimateRequest(unpadded.body, unpadded.bodyReadable).tokens(), copied.tokens());
+}
+
 TEST_F(JobTest, EmbeddingShardsHoldAtMostTheirInputs)
 {
     start();

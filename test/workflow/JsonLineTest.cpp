@@ -155,6 +155,22 @@ TEST(JsonLine, SourceOfGivesTheExactTextOfAValue)
     EXPECT_EQ(sourceOf(line, {"body"}).data(), line.data() + line.find("{\"k\""));
 }
 
+TEST(JsonLine, SourceOfReadsAPaddedDocumentWhereItLiesAndNotPastItsEnd)
+{
+    // What follows the document in its buffer is JSON that would change every answer if it were read.
+    const std::string document = R"({"body": {"k": [1, 2]}, "n": 7})";
+    std::string buffer = document + R"(, "z": 1, "body": 2, "n": [3]})";
+    buffer.resize(document.size() + simdjson::SIMDJSON_PADDING, '}');
+    const std::string_view padded(buffer.data(), document.size());
+    for (const size_t readable : {buffer.size(), buffer.size() - 1}) // where it lies; one byte short: copied
+    {
+        EXPECT_EQ(sourceOf(padded, {"body"}, readable), R"({"k": [1, 2]})") << readable;
+        EXPECT_EQ(sourceOf(padded, {"body"}, readable).data(), buffer.data() + buffer.find("{\"k\"")) << readable;
+        EXPECT_EQ(sourceOf(padded, {"n"}, readable), "7") << readable;
+        EXPECT_EQ(sourceOf(padded, {"z"}, readable), "") << readable;
+    }
+}
+
 TEST(JsonLine, TypedMembersNameTheirPath)
 {
     JsonLineParser parser;

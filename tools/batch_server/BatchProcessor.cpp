@@ -513,7 +513,8 @@ std::optional<std::string> BatchProcessor::overTokenLimit(const std::string& bat
     {
         if (!workflow::isBlank(line))
         {
-            const auto estimate = workflow::estimateRequest(workflow::readRequestLine(line).body);
+            const auto request = workflow::readRequestLine(line, workflow::LineReader::readable(line));
+            const auto estimate = workflow::estimateRequest(request.body, request.bodyReadable);
             tokens[estimate.model] += estimate.tokens();
         }
     }
