@@ -724,7 +724,7 @@ Manifest planJob(const JobOptions& options)
                 const RequestFields fields = readRequestLine(line, LineReader::readable(line));
                 auto problem =
                     RequestChecker::checkFields(fields.customId, fields.method, fields.url, options.endpoint);
-                const RequestEstimate estimate = estimateRequest(fields.body, fields.bodyReadable);
+                const RequestEstimate estimate = estimateRequestLine(line, LineReader::readable(line));
                 problem = problem ? problem : shards.tooLarge(line.size() + 1, estimate);
                 if (problem)
                 {
@@ -781,7 +781,7 @@ void planRetries(const std::string& directory, Manifest& manifest)
             continue;
         }
         const std::string line = readRequestLineOf(directory, record);
-        shards.add(line, index, estimateRequest(readRequestLine(line).body));
+        shards.add(line, index, estimateRequestLine(line));
     }
     shards.finish();
     ++manifest.round;

@@ -92,4 +92,12 @@ RequestEstimate estimateRequest(std::string_view body, size_t readable)
     return estimate;
 }
 
+RequestEstimate estimateRequestLine(std::string_view line, size_t readable)
+{
+    const std::string_view body = sourceOf(line, {"body"}, readable);
+    // What may be read past the line may be read past the body, a view of it.
+    const auto bodyOffset = static_cast<size_t>(body.data() - line.data());
+    return estimateRequest(body, readable > bodyOffset ? readable - bodyOffset : 0);
+}
+
 } // namespace openai_batch::workflow

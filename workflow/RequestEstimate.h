@@ -31,8 +31,11 @@ struct RequestEstimate
 };
 
 /// Reads body, a request body object's JSON text, checked already (readRequestLine): only the members
-/// named above are read, where they lie when readable (bytes that may be read from body.data() on, as
-/// RequestFields::bodyReadable says) allows. Throws JsonSyntaxError when it is not an object.
+/// named above are read, where they lie when readable (bytes that may be read from body.data() on) is
+/// SIMDJSON_PADDING more than its size, else from a copy. Throws JsonSyntaxError when it is not an object.
 RequestEstimate estimateRequest(std::string_view body, size_t readable = 0);
+/// The same for the body of line, a request line readRequestLine accepted (readable: from line.data()
+/// on, LineReader::readable for a LineReader's lines).
+RequestEstimate estimateRequestLine(std::string_view line, size_t readable = 0);
 
 } // namespace openai_batch::workflow

@@ -41,10 +41,6 @@ RequestFields readRequestLine(std::string_view line, size_t readable)
             throw std::invalid_argument(std::string("/") + name + ": missing required property");
         }
     }
-    fields.body = sourceOf(line, {"body"}, readable);
-    // What may be read past the line may be read past the body, a view of it.
-    const auto bodyOffset = static_cast<size_t>(fields.body.data() - line.data());
-    fields.bodyReadable = readable > bodyOffset ? readable - bodyOffset : 0;
     return fields;
 }
 

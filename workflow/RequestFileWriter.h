@@ -115,14 +115,13 @@ struct RequestFields
     std::string customId;
     std::string method;
     std::string url;
-    std::string_view body;   ///< the body object's JSON text, a view of the line
-    size_t bodyReadable = 0; ///< bytes that may be read from body.data() on (0 when the line was unpadded)
 };
 
 /// Reads one request line: a JSON object with custom_id, method and url strings and a body object, no key
-/// twice. Throws JsonSyntaxError or std::invalid_argument naming the field ("/body: expected object ...").
-/// The line is read where it lies when readable (bytes that may be read from line.data() on) is
-/// SIMDJSON_PADDING more than its size, as for LineReader's lines; else it is copied.
+/// twice (the body is checked, not read: estimateRequestLine reads it). Throws JsonSyntaxError or
+/// std::invalid_argument naming the field ("/body: expected object ..."). The line is read where it lies when readable
+/// (bytes that may be read from line.data() on) is SIMDJSON_PADDING more than its size, as for LineReader's lines; else
+/// it is copied.
 RequestFields readRequestLine(std::string_view line, size_t readable = 0);
 
 /// text as a JSON string literal, quotes included.

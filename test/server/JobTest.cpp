@@ -56,7 +56,7 @@ protected:
         std::ifstream in(path);
         std::string line;
         std::getline(in, line);
-        return estimateRequest(readRequestLine(line).body).tokens();
+        return estimateRequestLine(line).tokens();
     }
 
     std::vector<std::shared_ptr<model::Batch>> serverBatches()
@@ -468,24 +468,23 @@ TEST(RequestEstimateTest, CountsEmbeddingInputs)
 
 TEST(RequestEstimateTest, ReadsALineWhereItLiesAsFromACopy)
 {
-    const std::string line = R"({"custom_id": "r", "method": "POST", "url": "/v1/embeddings", "body": )"
-                             R"({"model": "e", "input": ["a", "b"], "max_tokens": 4}})";
+    const std::string body = R"({"model": "e", "input": ["a", "b"], "max_tokens": 4})";
+    const std::string line = R"({"custom_id": "r", "method": "POST", "url": "/v1/embeddings", "body": )" + body + "}";
     // After the line, its buffer holds JSON that would change the estimate if it were read as the line's.
     std::string buffer = line + R"(, "c"], "max_tokens": 99999, "model": "x"})";
     buffer.resize(line.size() + simdjson::SIMDJSON_PADDING, ']');
-    const RequestFields inPlace = readRequestLine(std::string_view(buffer.data(), line.size()), buffer.size());
-    EXPECT_EQ(inPlace.body.data(), buffer.data() + line.find(R"({"model")"));
-    const RequestEstimate read = estimateRequest(inPlace.body, inPlace.bodyReadable);
-    const RequestEstimate copied = estimateRequest(std::string(readRequestLine(line).body));
+    const std::string_view inPlace(buffer.data(), line.size());
+    EXPECT_EQ(readRequestLine(inPlace, buffer.size()).customId, "r");
+    const RequestEstimate read = estimateRequestLine(inPlace, buffer.size());
+    const RequestEstimate copied = estimateRequest(body);
     EXPECT_EQ(read.model, "e");
     EXPECT_EQ(read.embeddingInputs, 2u);
     EXPECT_EQ(read.outputTokens, 4u);
     EXPECT_EQ(read.inputTokens, copied.inputTokens);
     EXPECT_EQ(read.tokens(), copied.tokens());
     // Readable bytes too few to read it in place: copied, the same estimate.
-    const RequestFields unpadded = readRequestLine(std::string_view(buffer.data(), line.size()), line.size());
-    EXPECT_EQ(estimateRequest(unpadded.body, unpadded.bodyReadable).embeddingInputs, 2u);
-    EXPECT_EQ(estimateRequest(unpadded.body, unpadded.bodyReadable).tokens(), copied.tokens());
+    EXPECT_EQ(estimateRequestLine(inPlace, line.size()).embeddingInputs, 2u);
+    EXPECT_EQ(estimateRequestLine(inPlace, line.size()).tokens(), copied.tokens());
 }
 
 TEST_F(JobTest, EmbeddingShardsHoldAtMostTheirInputs)

@@ -513,8 +513,8 @@ std::optional<std::string> BatchProcessor::overTokenLimit(const std::string& bat
     {
         if (!workflow::isBlank(line))
         {
-            const auto request = workflow::readRequestLine(line, workflow::LineReader::readable(line));
-            const auto estimate = workflow::estimateRequest(request.body, request.bodyReadable);
+            // checkRequestFile accepted every line before this is called.
+            const auto estimate = workflow::estimateRequestLine(line, workflow::LineReader::readable(line));
             tokens[estimate.model] += estimate.tokens();
         }
     }
